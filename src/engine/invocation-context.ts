@@ -1,0 +1,146 @@
+/**
+ * The state of one invocation of a flow: the journal it replays, the step keys handed out so far, the
+ * suspensions raised, and the I/O callbacks through which completed steps become durable. Step functions
+ * find it through AsyncLocalStorage, so user code calls plain `run(...)`.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { InvalidArgumentError, InvalidStepNameError, NonDeterminismError } from "../errors.js";
+import type { FlowRecord, HistoryEvent, StepKind, StepProgress, StepRecord, Wait } from "../schemas.js";
+import { InterruptError, StopSignal } from "./suspension.js";
+import type { Flow } from "../flow.js";
+
+/** What the engine needs from the runtime while a flow runs. */
+export interface InvocationIO {
+  now(): number;
+  /** Makes completed steps durable; resolves only once they are stored. */
+  checkpoint(steps: StepRecord[], events: HistoryEvent[]): Promise<void>;
+  /** Reads other flows' records (for `waitFor`). */
+  readFlows(ids: string[]): Promise<Array<FlowRecord | undefined>>;
+  maxValueBytes: number;
+  /** Live event hook (not stored by this call). */
+  emit?(event: HistoryEvent): void;
+}
+
+export const MAX_STEP_NAME_LENGTH = 512;
+
+export class InvocationContext {
+  readonly flow: Flow;
+  readonly record: FlowRecord;
+  readonly io: InvocationIO;
+  readonly progress: Record<string, StepProgress>;
+  readonly inbox: Record<string, { value?: unknown; at: number }>;
+  /** Inbox entries this invocation consumed (the runtime removes them from the record). */
+  readonly consumedInbox = new Set<string>();
+  readonly waits: Wait[] = [];
+  /** Steps to store with the outcome rather than on their own (e.g. a sleep's wake time). */
+  readonly deferredSteps: StepRecord[] = [];
+  readonly events: HistoryEvent[] = [];
+  private readonly byKey = new Map<string, StepRecord>();
+  private readonly byCall = new Map<number, StepRecord>();
+  private readonly occurrences = new Map<string, number>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private calls = 0;
+  private nextSeq: number;
+  stopReason: string | undefined;
+  replayed = 0;
+  executed = 0;
+
+  constructor(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO) {
+    this.flow = flow;
+    this.record = record;
+    this.io = io;
+    this.progress = { ...record.progress };
+    this.inbox = { ...(record.inbox ?? {}) };
+    for (const s of journal) {
+      this.byKey.set(s.key, s);
+      this.byCall.set(s.call, s);
+    }
+    this.nextSeq = journal.length ? journal[journal.length - 1]!.seq + 1 : 0;
+  }
+
+  /** Hands out the stable key and call index of the next step named `name`, checking replay order. */
+  nextCall(name: string, kind: StepKind): { key: string; call: number; done?: StepRecord } {
+    validateStepName(name);
+    const n = (this.occurrences.get(name) ?? 0) + 1;
+    this.occurrences.set(name, n);
+    const key = n === 1 ? name : `${name}#${n}`;
+    const call = this.calls++;
+    const atCall = this.byCall.get(call);
+    if (atCall && (atCall.key !== key || atCall.kind !== kind)) {
+      throw new NonDeterminismError(this.record.id, call, `${atCall.kind} "${atCall.key}"`, `${kind} "${key}"`);
+    }
+    const done = this.byKey.get(key);
+    if (done && done.kind !== kind) {
+      throw new NonDeterminismError(this.record.id, call, `${done.kind} "${done.key}"`, `${kind} "${key}"`);
+    }
+    if (!done && this.stopReason) throw new StopSignal(this.stopReason);
+    if (done) this.replayed++;
+    return done ? { key, call, done } : { key, call };
+  }
+
+  newStep(fields: Omit<StepRecord, "seq">): StepRecord {
+    const step = { ...fields, seq: this.nextSeq++ } as StepRecord;
+    this.byKey.set(step.key, step);
+    this.byCall.set(step.call, step);
+    this.executed++;
+    return step;
+  }
+
+  /** Stores `step` (and pending events) durably before the flow goes on. */
+  async persist(step: StepRecord): Promise<void> {
+    const events = this.events.splice(0);
+    await this.io.checkpoint([step], events);
+  }
+
+  event(e: Omit<HistoryEvent, "at"> & { at?: number }, store = true): void {
+    const full = { at: e.at ?? this.io.now(), ...e } as HistoryEvent;
+    if (store) this.events.push(full);
+    this.io.emit?.(full);
+  }
+
+  suspend(wait: Wait): InterruptError {
+    this.waits.push(wait);
+    return new InterruptError(wait);
+  }
+
+  /** Tracks a step's promise so the invocation waits for parallel branches before it settles. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async settleInflight(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  stop(reason: string): void {
+    this.stopReason ??= reason;
+  }
+}
+
+const storage = new AsyncLocalStorage<InvocationContext>();
+
+export function runInContext<T>(ctx: InvocationContext, fn: () => Promise<T>): Promise<T> {
+  return storage.run(ctx, fn);
+}
+
+export function currentContext(what: string): InvocationContext {
+  const ctx = storage.getStore();
+  if (!ctx) {
+    throw new InvalidArgumentError(
+      `${what}() was called outside a running flow. Steps work only inside a flow's function (onScheduledFlow/defineFlow), while the runtime runs it.`,
+    );
+  }
+  return ctx;
+}
+
+export function validateStepName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new InvalidStepNameError(`A step name must be a non-empty string; got ${JSON.stringify(name) ?? String(name)}. Give every step a short name.`);
+  }
+  if (name.length > MAX_STEP_NAME_LENGTH) {
+    throw new InvalidStepNameError(`Step name "${name.slice(0, 40)}…" is ${name.length} characters long; the limit is ${MAX_STEP_NAME_LENGTH}. Use a shorter name.`);
+  }
+}

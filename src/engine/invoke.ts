@@ -1,0 +1,89 @@
+/**
+ * One invocation of a flow: replay its journal, run what comes next, and say how it ended. Pure logic
+ * with I/O through `InvocationIO`: the runtime claims the flow before and persists the outcome after.
+ */
+import { formatIssues, InterruptSwallowedError, InvalidOutputError, serializeError, type SerializedError } from "../errors.js";
+import type { Flow } from "../flow.js";
+import { assertStorable, jsonCopy } from "../json-value.js";
+import type { FlowRecord, HistoryEvent, StepProgress, StepRecord, Wait } from "../schemas.js";
+import { InvocationContext, runInContext, type InvocationIO } from "./invocation-context.js";
+import { isInterruptError, isStopSignal } from "./suspension.js";
+
+interface OutcomeBase {
+  /** Steps to store with the outcome (e.g. a sleep's wake time). */
+  steps: StepRecord[];
+  events: HistoryEvent[];
+  progress: Record<string, StepProgress>;
+  /** Inbox keys the flow consumed. */
+  consumed: string[];
+  replayed: number;
+  executed: number;
+}
+
+export type Outcome =
+  | (OutcomeBase & { kind: "succeeded"; output: unknown })
+  | (OutcomeBase & { kind: "failed"; error: SerializedError })
+  | (OutcomeBase & { kind: "suspended"; waits: Wait[] })
+  /** The runner was told to stop (lease lost, flow paused or cancelled); nothing more is stored by it. */
+  | (OutcomeBase & { kind: "stopped"; reason: string });
+
+export interface Invocation {
+  readonly context: InvocationContext;
+  readonly outcome: Promise<Outcome>;
+}
+
+export function invokeFlow(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO): Invocation {
+  const ctx = new InvocationContext(flow, record, journal, io);
+  return { context: ctx, outcome: runInContext(ctx, () => execute(ctx)) };
+}
+
+async function execute(ctx: InvocationContext): Promise<Outcome> {
+  let returned: { value: unknown } | undefined;
+  let thrown: unknown;
+  try {
+    returned = { value: await ctx.flow.fn(jsonCopy(ctx.record.input)) };
+  } catch (e) {
+    thrown = e;
+  }
+  await ctx.settleInflight();
+  const base = (): OutcomeBase => ({
+    steps: ctx.deferredSteps,
+    events: ctx.events.splice(0),
+    progress: ctx.progress,
+    consumed: [...ctx.consumedInbox],
+    replayed: ctx.replayed,
+    executed: ctx.executed,
+  });
+  if (ctx.stopReason || isStopSignal(thrown)) return { ...base(), kind: "stopped", reason: ctx.stopReason ?? String((thrown as Error).message) };
+  if (ctx.waits.length && (returned || !isInterruptError(thrown))) {
+    const swallowed = ctx.waits[0]!.step;
+    if (returned || !thrown) return failed(ctx, base, new InterruptSwallowedError(swallowed));
+  }
+  if (isInterruptError(thrown)) return { ...base(), kind: "suspended", waits: dedupeWaits(ctx.waits.length ? ctx.waits : [thrown.wait]) };
+  if (thrown !== undefined || !returned) return failed(ctx, base, thrown);
+  const parsed = ctx.flow.outputSchema.safeParse(returned.value);
+  if (!parsed.success) return failed(ctx, base, new InvalidOutputError(ctx.flow.name, formatIssues(parsed.error)));
+  try {
+    assertStorable(`${ctx.flow.name} (output)`, parsed.data, ctx.io.maxValueBytes);
+  } catch (e) {
+    return failed(ctx, base, e);
+  }
+  return { ...base(), kind: "succeeded", output: jsonCopy(parsed.data) };
+}
+
+function failed(ctx: InvocationContext, base: () => OutcomeBase, e: unknown): Outcome {
+  const error = serializeError(e);
+  ctx.event({ type: "flow.failed", detail: error.message });
+  return { ...base(), kind: "failed", error };
+}
+
+function dedupeWaits(waits: Wait[]): Wait[] {
+  const seen = new Set<string>();
+  return waits.filter((w) => (seen.has(w.step) ? false : (seen.add(w.step), true)));
+}
+
+export function earliestWake(waits: Wait[]): number | undefined {
+  let at: number | undefined;
+  for (const w of waits) if (w.kind !== "interrupt" && (at === undefined || w.until < at)) at = w.until;
+  return at;
+}

@@ -1,0 +1,48 @@
+/** Retry and poll back-off: how long to wait before attempt n, from a validated policy. */
+import { z } from "zod";
+import { formatIssues, InvalidArgumentError } from "../errors.js";
+
+export const RetryConfigSchema = z
+  .object({
+    /** Total attempts, the first included (1 = no retry). */
+    maxAttempts: z.number().int().min(1).max(1000),
+    minBackoffSeconds: z.number().min(0).default(1),
+    maxBackoffSeconds: z.number().min(0).optional(),
+    backoffMultiplier: z.number().min(1).default(2),
+  })
+  .strict()
+  .refine((c) => c.maxBackoffSeconds === undefined || c.maxBackoffSeconds >= c.minBackoffSeconds, {
+    message: "maxBackoffSeconds must be at least minBackoffSeconds",
+  });
+export type RetryConfig = z.input<typeof RetryConfigSchema>;
+export type ResolvedRetryConfig = z.output<typeof RetryConfigSchema>;
+
+export function resolveRetryConfig(step: string, config: RetryConfig): ResolvedRetryConfig {
+  const r = RetryConfigSchema.safeParse(config);
+  if (!r.success) throw new InvalidArgumentError(`retryConfig of step "${step}" is invalid: ${formatIssues(r.error)}.`);
+  return r.data;
+}
+
+/** Seconds to wait after failed attempt `attempt` (1-based) before the next one. */
+export function backoffSeconds(c: ResolvedRetryConfig, attempt: number): number {
+  const raw = c.minBackoffSeconds * Math.pow(c.backoffMultiplier, Math.max(0, attempt - 1));
+  return c.maxBackoffSeconds === undefined ? raw : Math.min(raw, c.maxBackoffSeconds);
+}
+
+export const PollConfigSchema = z
+  .object({
+    name: z.string(),
+    pollPeriodSeconds: z.number().min(0),
+    /** Multiplies the period after every round (1 = fixed period). */
+    backoff: z.number().min(1).optional(),
+    /** Longest period once backed off. */
+    maxPeriodSeconds: z.number().min(0).optional(),
+    timeoutSeconds: z.number().positive().optional(),
+  })
+  .strict();
+export type PollConfig = z.input<typeof PollConfigSchema>;
+
+export function pollDelaySeconds(c: PollConfig, round: number): number {
+  const raw = c.pollPeriodSeconds * Math.pow(c.backoff ?? 1, Math.max(0, round - 1));
+  return c.maxPeriodSeconds === undefined ? raw : Math.min(raw, c.maxPeriodSeconds);
+}

@@ -1,0 +1,287 @@
+/**
+ * The step functions a flow calls: run, runAction, interrupt, sleep, sleepUntil, poll, waitFor and the
+ * deterministic helpers. Each is memoized by its key: a step found in the journal returns (or throws)
+ * what it stored without running again.
+ */
+import { z } from "zod";
+import {
+  deserializeError,
+  formatIssues,
+  InvalidArgumentError,
+  InvalidPayloadError,
+  isFirestepError,
+  PollTimeoutError,
+  serializeError,
+  StepFailedError,
+} from "../errors.js";
+import { isAction, type Action, type Flow, type FlowOutput } from "../flow.js";
+import { assertStorable, jsonCopy } from "../json-value.js";
+import { isFinished, type StepKind, type StepRecord } from "../schemas.js";
+import { currentContext, type InvocationContext } from "./invocation-context.js";
+import { toOperation, type Operation } from "./operation.js";
+import { backoffSeconds, pollDelaySeconds, PollConfigSchema, resolveRetryConfig, type PollConfig, type RetryConfig } from "./retry-policy.js";
+import { isInterruptError, isStopSignal } from "./suspension.js";
+
+export interface RunOptions {
+  name: string;
+  retryConfig?: RetryConfig;
+}
+
+/** Runs `fn` once and memoizes its result; on replay returns the stored result without calling `fn`. */
+export function run<T>(nameOrOptions: string | RunOptions, fn: () => Promise<T> | T): Promise<T> {
+  const ctx = currentContext("run");
+  const opts = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
+  if (typeof fn !== "function") throw new InvalidArgumentError(`run("${opts?.name}") needs a function as its second argument.`);
+  return ctx.track(executeStep(ctx, "run", opts.name, opts.retryConfig ?? ctx.flow.retryConfig, fn));
+}
+
+/** Runs a Genkit-style action as a memoized step, validating its input and output with its schemas. */
+export function runAction<I extends z.ZodType, O extends z.ZodType>(
+  act: Action<I, O>,
+  input: z.input<I>,
+  config?: { name?: string; retryConfig?: RetryConfig },
+): Promise<z.output<O>> {
+  const ctx = currentContext("runAction");
+  if (!isAction(act)) throw new InvalidArgumentError("runAction() needs an action made with action({ name, input, output }, fn).");
+  const name = config?.name ?? act.name;
+  return ctx.track(
+    executeStep(ctx, "action", name, config?.retryConfig ?? ctx.flow.retryConfig, async () => {
+      const parsedIn = act.inputSchema.safeParse(input);
+      if (!parsedIn.success) throw new InvalidPayloadError(`Input of action "${act.name}"`, formatIssues(parsedIn.error));
+      const out = await act.fn(parsedIn.data);
+      const parsedOut = act.outputSchema.safeParse(out);
+      if (!parsedOut.success) throw new InvalidPayloadError(`Output of action "${act.name}"`, formatIssues(parsedOut.error));
+      return parsedOut.data as z.output<O>;
+    }),
+  );
+}
+
+async function executeStep<T>(
+  ctx: InvocationContext,
+  kind: StepKind,
+  name: string,
+  retryConfig: RetryConfig | undefined,
+  fn: () => Promise<T> | T,
+): Promise<T> {
+  const { key, call, done } = ctx.nextCall(name, kind);
+  if (done) return replay<T>(done);
+  const policy = retryConfig ? resolveRetryConfig(name, retryConfig) : undefined;
+  const prior = ctx.progress[key];
+  const attempt = (prior?.attempts ?? 0) + 1;
+  const startedAt = ctx.io.now();
+  ctx.event({ type: "step.started", step: key, attempt, at: startedAt }, false);
+  let value: T;
+  try {
+    value = await fn();
+  } catch (e) {
+    if (isInterruptError(e) || isStopSignal(e)) throw e;
+    const failure = serializeError(e);
+    const retriable = !(isFirestepError(e) && e.code === "NON_RETRIABLE");
+    if (policy && retriable && attempt < policy.maxAttempts) {
+      const until = ctx.io.now() + backoffSeconds(policy, attempt) * 1000;
+      ctx.progress[key] = { attempts: attempt, firstAt: prior?.firstAt ?? startedAt };
+      ctx.event({ type: "step.retrying", step: key, attempt, durationMs: ctx.io.now() - startedAt, detail: failure.message });
+      throw ctx.suspend({ kind: "retry", step: key, until, attempt: attempt + 1 });
+    }
+    const step = ctx.newStep({ call, key, name, kind, ok: false, error: failure, attempts: attempt, startedAt, endedAt: ctx.io.now() });
+    delete ctx.progress[key];
+    ctx.event({ type: "step.failed", step: key, attempt, durationMs: step.endedAt - startedAt, detail: failure.message });
+    await ctx.persist(step);
+    throw stepError(step);
+  }
+  assertStorable(name, value, ctx.io.maxValueBytes);
+  const stored = jsonCopy(value);
+  const step = ctx.newStep({
+    call, key, name, kind, ok: true, ...(stored === undefined ? {} : { value: stored }), attempts: attempt, startedAt, endedAt: ctx.io.now(),
+  });
+  delete ctx.progress[key];
+  ctx.event({ type: "step.completed", step: key, attempt, durationMs: step.endedAt - startedAt });
+  await ctx.persist(step);
+  return stored;
+}
+
+function replay<T>(step: StepRecord): T {
+  if (step.ok) return step.value as T;
+  throw stepError(step);
+}
+
+/** A step that failed for good is thrown into the flow as the error it failed with (rebuilt), so a catch sees the same thing on replay. */
+function stepError(step: StepRecord): Error {
+  const original = deserializeError(step.error ?? { name: "Error", code: "USER_ERROR", message: "step failed" });
+  if (step.attempts > 1) return Object.assign(new StepFailedError(step.name, step.attempts, step.error!), { cause: original });
+  return original;
+}
+
+/**
+ * Suspends the flow until `resumeFlow` delivers a payload that `schema` accepts; returns that payload.
+ * A payload the schema rejects leaves the flow blocked here.
+ */
+export async function interrupt<S extends z.ZodType>(name: string, schema: S): Promise<z.output<S>> {
+  const ctx = currentContext("interrupt");
+  const { key, call, done } = ctx.nextCall(name, "interrupt");
+  if (done) return replay(done);
+  const delivered = ctx.inbox[key];
+  if (delivered) {
+    ctx.consumedInbox.add(key);
+    const parsed = schema.safeParse(delivered.value);
+    if (parsed.success) {
+      const value = jsonCopy(parsed.data);
+      const step = ctx.newStep({ call, key, name, kind: "interrupt", ok: true, ...(value === undefined ? {} : { value }), attempts: 1, startedAt: delivered.at, endedAt: ctx.io.now() });
+      ctx.event({ type: "step.completed", step: key, durationMs: step.endedAt - delivered.at });
+      await ctx.persist(step);
+      return value as z.output<S>;
+    }
+    ctx.event({ type: "step.failed", step: key, detail: `resume payload rejected: ${formatIssues(parsed.error)}` });
+  }
+  ctx.event({ type: "step.interrupted", step: key });
+  throw ctx.suspend({ kind: "interrupt", step: key, name, ...schemaField(schema) });
+}
+
+function schemaField(schema: z.ZodType): { schema?: unknown } {
+  try {
+    return { schema: z.toJSONSchema(schema, { unrepresentable: "any" }) };
+  } catch {
+    return {};
+  }
+}
+
+/** Suspends the flow for `seconds` (durably: the wake time is stored, the flow is re-run after it). */
+export async function sleep(name: string, seconds: number): Promise<void> {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(`sleep("${name}") needs a number of seconds >= 0; got ${String(seconds)}.`);
+  }
+  const ctx = currentContext("sleep");
+  return ctx.track(sleepStep(ctx, name, () => ctx.io.now() + seconds * 1000));
+}
+
+/** Suspends the flow until `date`. */
+export async function sleepUntil(name: string, date: Date | number | string): Promise<void> {
+  const at = new Date(date).getTime();
+  if (!Number.isFinite(at)) throw new InvalidArgumentError(`sleepUntil("${name}") needs a valid date; got ${String(date)}.`);
+  const ctx = currentContext("sleepUntil");
+  return ctx.track(sleepStep(ctx, name, () => at));
+}
+
+async function sleepStep(ctx: InvocationContext, name: string, untilFn: () => number): Promise<void> {
+  const { key, call, done } = ctx.nextCall(name, "sleep");
+  let until: number;
+  if (done) {
+    until = (done.value as { until: number }).until;
+  } else {
+    const now = ctx.io.now();
+    until = untilFn();
+    const step = ctx.newStep({ call, key, name, kind: "sleep", ok: true, value: { until }, attempts: 1, startedAt: now, endedAt: now });
+    ctx.deferredSteps.push(step);
+    ctx.event({ type: "step.slept", step: key, detail: new Date(until).toISOString() });
+    throw ctx.suspend({ kind: "sleep", step: key, until });
+  }
+  if (ctx.io.now() < until) throw ctx.suspend({ kind: "sleep", step: key, until });
+}
+
+/** Calls `fn` every period (durably: between rounds the flow is suspended) until it returns true. */
+export async function poll(config: PollConfig, fn: () => Promise<boolean> | boolean): Promise<void> {
+  const ctx = currentContext("poll");
+  const parsed = PollConfigSchema.safeParse(config);
+  if (!parsed.success) throw new InvalidArgumentError(`poll() config is invalid: ${formatIssues(parsed.error)}.`);
+  const c = parsed.data;
+  return ctx.track(
+    (async () => {
+      const { key, call, done } = ctx.nextCall(c.name, "poll");
+      if (done) return void replay(done);
+      const prior = ctx.progress[key];
+      const now = ctx.io.now();
+      const firstAt = prior?.firstAt ?? now;
+      const round = (prior?.attempts ?? 0) + 1;
+      const deadline = c.timeoutSeconds === undefined ? Infinity : firstAt + c.timeoutSeconds * 1000;
+      let ok: boolean;
+      try {
+        ok = (await fn()) === true;
+      } catch (e) {
+        if (isInterruptError(e) || isStopSignal(e)) throw e;
+        const step = ctx.newStep({ call, key, name: c.name, kind: "poll", ok: false, error: serializeError(e), attempts: round, startedAt: firstAt, endedAt: ctx.io.now() });
+        delete ctx.progress[key];
+        await ctx.persist(step);
+        throw stepError(step);
+      }
+      const after = ctx.io.now();
+      if (ok || after >= deadline) {
+        const step = ok
+          ? ctx.newStep({ call, key, name: c.name, kind: "poll", ok: true, attempts: round, startedAt: firstAt, endedAt: after })
+          : ctx.newStep({ call, key, name: c.name, kind: "poll", ok: false, error: serializeError(new PollTimeoutError(c.name, c.timeoutSeconds!)), attempts: round, startedAt: firstAt, endedAt: after });
+        delete ctx.progress[key];
+        ctx.event({ type: ok ? "step.completed" : "step.failed", step: key, attempt: round, durationMs: after - firstAt });
+        await ctx.persist(step);
+        return void replay(step);
+      }
+      ctx.progress[key] = { attempts: round, firstAt };
+      const until = Math.min(after + pollDelaySeconds(c, round) * 1000, deadline);
+      ctx.event({ type: "step.polled", step: key, attempt: round });
+      throw ctx.suspend({ kind: "poll", step: key, until, attempt: round + 1 });
+    })(),
+  );
+}
+
+/** Waits until the flows with `ids` have finished; returns their operations in the same order. */
+export async function waitFor<F extends Flow>(name: string, _flow: F | { flow: F }, ids: string[]): Promise<Array<Operation<FlowOutput<F>>>> {
+  const ctx = currentContext("waitFor");
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || !id)) {
+    throw new InvalidArgumentError(`waitFor("${name}") needs an array of flow ids.`);
+  }
+  return ctx.track(
+    (async () => {
+      const { key, call, done } = ctx.nextCall(name, "waitFor");
+      if (done) return replay<Array<Operation<FlowOutput<F>>>>(done);
+      const records = await ctx.io.readFlows(ids);
+      const missing = ids.filter((_, i) => !records[i]);
+      if (missing.length) throw new InvalidArgumentError(`waitFor("${name}"): no flow with id ${missing.map((m) => `"${m}"`).join(", ")}.`);
+      const open = records.filter((r) => !isFinished(r!.status)).map((r) => r!.id);
+      const now = ctx.io.now();
+      if (open.length === 0) {
+        const value = jsonCopy(records.map((r) => toOperation<FlowOutput<F>>(r!)));
+        const step = ctx.newStep({ call, key, name, kind: "waitFor", ok: true, value, attempts: 1, startedAt: ctx.progress[key]?.firstAt ?? now, endedAt: now });
+        delete ctx.progress[key];
+        ctx.event({ type: "step.completed", step: key });
+        await ctx.persist(step);
+        return value;
+      }
+      const prior = ctx.progress[key];
+      const round = (prior?.attempts ?? 0) + 1;
+      ctx.progress[key] = { attempts: round, firstAt: prior?.firstAt ?? now };
+      // Finishing flows wake their waiters through the queue; this period is only a safety net.
+      const until = now + Math.min(60, 2 ** Math.min(round, 6)) * 1000;
+      throw ctx.suspend({ kind: "flows", step: key, flowIds: open, until });
+    })(),
+  );
+}
+
+/** Memoizes a value computed by `fn` (e.g. an id or a timestamp) so replays see the same value. */
+function valueStep<T>(what: string, name: string | undefined, fn: () => T): Promise<T> {
+  const ctx = currentContext(what);
+  return ctx.track(
+    (async () => {
+      const { key, call, done } = ctx.nextCall(name ?? `$${what}`, "value");
+      if (done) return replay<T>(done);
+      const now = ctx.io.now();
+      const value = fn();
+      const step = ctx.newStep({ call, key, name: name ?? `$${what}`, kind: "value", ok: true, value, attempts: 1, startedAt: now, endedAt: now });
+      await ctx.persist(step);
+      return value;
+    })(),
+  );
+}
+
+/** The current time (epoch ms), fixed at first run so replays decide the same way. */
+export function now(name?: string): Promise<number> {
+  const ctx = currentContext("now");
+  return valueStep("now", name, () => ctx.io.now());
+}
+
+/** A random UUID, fixed at first run. */
+export function uuid(name?: string): Promise<string> {
+  return valueStep("uuid", name, () => crypto.randomUUID());
+}
+
+/** A random number in [0, 1), fixed at first run. */
+export function random(name?: string): Promise<number> {
+  return valueStep("random", name, () => Math.random());
+}

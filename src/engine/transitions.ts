@@ -1,0 +1,190 @@
+/**
+ * The flow state machine as pure functions over records: what a delivery should do, how a claim, an
+ * outcome, a resume, a pause, a cancel or a retry changes a record. Each returns the next record (rev+1)
+ * or throws a typed error; none does I/O.
+ */
+import { z } from "zod";
+import {
+  FlowCancelledError,
+  formatIssues,
+  InvalidFlowStateError,
+  InvalidPayloadError,
+  NotBlockedOnInterruptError,
+  serializeError,
+} from "../errors.js";
+import { isFinished, type FlowRecord, type FlowStatus, type WakeTask } from "../schemas.js";
+import { earliestWake, type Outcome } from "./invoke.js";
+
+export function newFlowRecord(args: { id: string; flowName: string; version?: string; input: unknown; now: number; startAt: number }): FlowRecord {
+  return {
+    id: args.id,
+    flowName: args.flowName,
+    ...(args.version ? { version: args.version } : {}),
+    status: "scheduled",
+    input: args.input,
+    waits: [],
+    wakeAt: args.startAt,
+    rev: 0,
+    epoch: 0,
+    stepCount: 0,
+    progress: {},
+    createdAt: args.now,
+    updatedAt: args.now,
+  };
+}
+
+export type DeliveryDecision =
+  | { action: "claim" }
+  | { action: "ignore"; why: string }
+  /** Not yet: deliver again at `at`. */
+  | { action: "defer"; at: number; why: string };
+
+export function decideDelivery(r: FlowRecord, now: number): DeliveryDecision {
+  if (isFinished(r.status)) return { action: "ignore", why: `flow is ${r.status}` };
+  if (r.status === "paused") return { action: "ignore", why: "flow is paused" };
+  if (r.status === "running") {
+    if (r.lease && r.lease.until > now) return { action: "defer", at: r.lease.until, why: "another runner holds the lease" };
+    return { action: "claim" };
+  }
+  if (r.wakeAt === undefined) return { action: "ignore", why: "flow waits for an interrupt" };
+  if (r.wakeAt > now) return { action: "defer", at: r.wakeAt, why: "woken early" };
+  return { action: "claim" };
+}
+
+export function claimRecord(r: FlowRecord, owner: string, now: number, leaseMs: number): FlowRecord {
+  return {
+    ...r,
+    status: "running",
+    rev: r.rev + 1,
+    epoch: r.epoch + 1,
+    lease: { owner, until: now + leaseMs },
+    startedAt: r.startedAt ?? now,
+    updatedAt: now,
+  };
+}
+
+/** The record after `steps` more journal entries were stored by the runner at `epoch`. */
+export function afterCheckpoint(r: FlowRecord, added: number, now: number, leaseMs: number): FlowRecord {
+  return {
+    ...r,
+    rev: r.rev + 1,
+    stepCount: r.stepCount + added,
+    updatedAt: now,
+    ...(r.lease && r.status === "running" ? { lease: { owner: r.lease.owner, until: now + leaseMs } } : {}),
+  };
+}
+
+/** The record after an invocation ended with `outcome`. A pause or cancel that landed meanwhile wins. */
+export function applyOutcome(r: FlowRecord, outcome: Exclude<Outcome, { kind: "stopped" }>, now: number): FlowRecord {
+  const inbox = { ...(r.inbox ?? {}) };
+  for (const k of outcome.consumed) delete inbox[k];
+  const base: FlowRecord = {
+    ...r,
+    rev: r.rev + 1,
+    stepCount: r.stepCount + outcome.steps.length,
+    progress: outcome.progress,
+    updatedAt: now,
+    waits: [],
+  };
+  delete base.lease;
+  delete base.wakeAt;
+  if (Object.keys(inbox).length) base.inbox = inbox;
+  else delete base.inbox;
+  if (r.status === "cancelled") return { ...base, status: "cancelled" };
+  switch (outcome.kind) {
+    case "succeeded":
+      return { ...base, status: "succeeded", output: outcome.output === undefined ? {} : { value: outcome.output }, finishedAt: now, progress: {} };
+    case "failed":
+      return { ...base, status: "failed", error: outcome.error, finishedAt: now };
+    case "suspended": {
+      const wakeAt = earliestWake(outcome.waits);
+      const waiting: FlowRecord = { ...base, waits: outcome.waits, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+      return r.status === "paused" ? { ...waiting, status: "paused", pausedFrom: "waiting" } : { ...waiting, status: "waiting" };
+    }
+  }
+}
+
+/** Validates `payload` against the interrupt's stored JSON Schema; returns the next record with the payload in the inbox. */
+export function resumeRecord(r: FlowRecord, payload: unknown, now: number, stepName?: string): FlowRecord {
+  if (isFinished(r.status)) throw new NotBlockedOnInterruptError(r.id, `it is ${r.status}`);
+  const blocked = r.waits.filter((w) => w.kind === "interrupt");
+  if (blocked.length === 0) throw new NotBlockedOnInterruptError(r.id, `it is ${r.status} and not blocked on an interrupt`);
+  const wait = stepName ? blocked.find((w) => w.name === stepName || w.step === stepName) : blocked[0];
+  if (!wait || wait.kind !== "interrupt") {
+    throw new NotBlockedOnInterruptError(r.id, `it is blocked on ${blocked.map((w) => `"${w.step}"`).join(", ")}, not on "${stepName}"`);
+  }
+  if (r.inbox?.[wait.step]) throw new NotBlockedOnInterruptError(r.id, `interrupt "${wait.step}" was already answered and the flow has not run since`);
+  if (wait.schema !== undefined) {
+    const schema = jsonSchemaToZod(wait.schema);
+    if (schema) {
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) throw new InvalidPayloadError(`Resume of flow "${r.id}" at interrupt "${wait.name}"`, formatIssues(parsed.error));
+    }
+  }
+  const inbox = { ...(r.inbox ?? {}), [wait.step]: { ...(payload === undefined ? {} : { value: payload }), at: now } };
+  const paused = r.status === "paused";
+  return {
+    ...r,
+    rev: r.rev + 1,
+    inbox,
+    updatedAt: now,
+    ...(paused ? { pausedFrom: "scheduled" as FlowStatus } : { status: "scheduled" as FlowStatus }),
+    wakeAt: now,
+  };
+}
+
+function jsonSchemaToZod(schema: unknown): z.ZodType | undefined {
+  try {
+    return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function pauseRecord(r: FlowRecord, now: number): FlowRecord {
+  if (isFinished(r.status)) throw new InvalidFlowStateError(r.id, "pause", r.status, "Only a flow that has not finished can be paused.");
+  if (r.status === "paused") throw new InvalidFlowStateError(r.id, "pause", r.status, "It is already paused; continue it with continueFlow.");
+  return { ...r, rev: r.rev + 1, status: "paused", pausedFrom: r.status === "running" ? "scheduled" : r.status, updatedAt: now };
+}
+
+export function continueRecord(r: FlowRecord, now: number): FlowRecord {
+  if (r.status !== "paused") throw new InvalidFlowStateError(r.id, "continue", r.status, "Only a paused flow can be continued.");
+  const to = r.pausedFrom ?? "scheduled";
+  const next: FlowRecord = { ...r, rev: r.rev + 1, status: to, updatedAt: now };
+  delete next.pausedFrom;
+  delete next.lease;
+  if (to === "scheduled") next.wakeAt = Math.min(r.wakeAt ?? now, now);
+  return next;
+}
+
+export function cancelRecord(r: FlowRecord, now: number, reason?: string): FlowRecord {
+  if (isFinished(r.status)) throw new InvalidFlowStateError(r.id, "cancel", r.status, "A finished flow cannot be cancelled.");
+  const next: FlowRecord = {
+    ...r,
+    rev: r.rev + 1,
+    status: "cancelled",
+    error: serializeError(new FlowCancelledError(r.id, reason)),
+    updatedAt: now,
+    finishedAt: now,
+    waits: [],
+  };
+  delete next.wakeAt;
+  delete next.pausedFrom;
+  delete next.lease;
+  return next;
+}
+
+/** A failed flow runs again from the step that failed; completed steps stay memoized. */
+export function retryRecord(r: FlowRecord, now: number): FlowRecord {
+  if (r.status !== "failed") throw new InvalidFlowStateError(r.id, "retry", r.status, "Only a failed flow can be retried.");
+  const next: FlowRecord = { ...r, rev: r.rev + 1, status: "scheduled", wakeAt: now, updatedAt: now, progress: {} };
+  delete next.error;
+  delete next.finishedAt;
+  return next;
+}
+
+export function assertDeletable(r: FlowRecord): void {
+  if (!isFinished(r.status)) {
+    throw new InvalidFlowStateError(r.id, "delete", r.status, "Only finished flows can be deleted; cancel it first.");
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The one errors module. Every error Firestep throws at a user carries a stable `code` and a message
+ * that says what to fix. Checks use a `Symbol.for` marker so they survive duplicate package copies.
+ */
+import { z } from "zod";
+
+const FIRESTEP_ERROR = Symbol.for("firestep.error");
+
+export type ErrorCode =
+  | "INVALID_INPUT"
+  | "INVALID_OUTPUT"
+  | "INVALID_PAYLOAD"
+  | "INVALID_ARGUMENT"
+  | "INVALID_STEP_NAME"
+  | "UNSTORABLE_VALUE"
+  | "VALUE_TOO_LARGE"
+  | "FLOW_NOT_FOUND"
+  | "FLOW_NOT_REGISTERED"
+  | "FLOW_ALREADY_EXISTS"
+  | "INVALID_FLOW_STATE"
+  | "NOT_BLOCKED_ON_INTERRUPT"
+  | "CONFLICT"
+  | "FENCED"
+  | "NON_RETRIABLE"
+  | "STEP_FAILED"
+  | "POLL_TIMEOUT"
+  | "INTERRUPT_SWALLOWED"
+  | "NON_DETERMINISM"
+  | "FLOW_CANCELLED"
+  | "CORRUPT_RECORD"
+  | "STORE_UNAVAILABLE"
+  | "NOT_CONFIGURED"
+  | "INTERNAL"
+  | "USER_ERROR";
+
+/** Base class of every Firestep error. */
+export class FirestepError extends Error {
+  readonly [FIRESTEP_ERROR] = true;
+  readonly code: ErrorCode;
+  /** Extra facts that help a caller act on the error (never another flow's data). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+export function isFirestepError(e: unknown): e is FirestepError {
+  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[FIRESTEP_ERROR] === true;
+}
+
+export class InvalidInputError extends FirestepError {
+  constructor(flowName: string, issues: string) {
+    super("INVALID_INPUT", `Input for flow "${flowName}" does not match its input schema: ${issues}. Fix the input and call again.`);
+  }
+}
+
+export class InvalidOutputError extends FirestepError {
+  constructor(flowName: string, issues: string) {
+    super("INVALID_OUTPUT", `Flow "${flowName}" returned a value that does not match its output schema: ${issues}. Fix the flow's return value or its output schema.`);
+  }
+}
+
+export class InvalidPayloadError extends FirestepError {
+  constructor(what: string, issues: string) {
+    super("INVALID_PAYLOAD", `${what}: the payload does not match the schema: ${issues}. Nothing was changed; send a payload that matches.`);
+  }
+}
+
+export class InvalidArgumentError extends FirestepError {
+  constructor(message: string) {
+    super("INVALID_ARGUMENT", message);
+  }
+}
+
+export class InvalidStepNameError extends FirestepError {
+  constructor(message: string) {
+    super("INVALID_STEP_NAME", message);
+  }
+}
+
+export class UnstorableValueError extends FirestepError {
+  constructor(step: string, path: string, why: string) {
+    super(
+      "UNSTORABLE_VALUE",
+      `Step "${step}" returned a value that cannot be stored faithfully: ${why} at ${path}. ` +
+        `Return plain JSON (objects, arrays, strings, finite numbers, booleans, null, undefined); ` +
+        `convert it first (e.g. date.toISOString(), String(bigint), Object.fromEntries(map)).`,
+      { details: { step, path } },
+    );
+  }
+}
+
+export class ValueTooLargeError extends FirestepError {
+  constructor(step: string, bytes: number, limit: number) {
+    super(
+      "VALUE_TOO_LARGE",
+      `Step "${step}" produced ${bytes} bytes of JSON, over the store's limit of ${limit} bytes for one step. ` +
+        `Store large data elsewhere (e.g. Cloud Storage) and return a reference to it.`,
+      { details: { step, bytes, limit } },
+    );
+  }
+}
+
+export class FlowNotFoundError extends FirestepError {
+  constructor(flowId: string, flowName?: string) {
+    super("FLOW_NOT_FOUND", `No flow with id "${flowId}"${flowName ? ` of flow "${flowName}"` : ""} exists. Check the id (it is the operation's "name").`, {
+      details: { flowId },
+    });
+  }
+}
+
+export class FlowNotRegisteredError extends FirestepError {
+  constructor(flowName: string, known: string[]) {
+    super(
+      "FLOW_NOT_REGISTERED",
+      `No flow named "${flowName}" is defined in this process. Known flows: ${known.length ? known.join(", ") : "(none)"}. ` +
+        `Import the module that defines it before running the runtime.`,
+    );
+  }
+}
+
+export class FlowAlreadyExistsError extends FirestepError {
+  constructor(flowId: string) {
+    super("FLOW_ALREADY_EXISTS", `A flow with id "${flowId}" already exists with a different flow name or input. Choose another flowId, or send the same input to get the existing operation.`, {
+      details: { flowId },
+    });
+  }
+}
+
+export class InvalidFlowStateError extends FirestepError {
+  constructor(flowId: string, action: string, status: string, hint: string) {
+    super("INVALID_FLOW_STATE", `Cannot ${action} flow "${flowId}": it is ${status}. ${hint}`, { details: { flowId, status } });
+  }
+}
+
+export class NotBlockedOnInterruptError extends FirestepError {
+  constructor(flowId: string, detail: string) {
+    super("NOT_BLOCKED_ON_INTERRUPT", `Cannot resume flow "${flowId}": ${detail}. Nothing was changed; check getFlowState(...).blockedOnStep.`, {
+      details: { flowId },
+    });
+  }
+}
+
+/** A conditional write lost: the stored record changed since it was read. Internal; callers re-read. */
+export class ConflictError extends FirestepError {
+  constructor(flowId: string, detail = "the record changed since it was read") {
+    super("CONFLICT", `Write to flow "${flowId}" was rejected: ${detail}. Re-read the flow and try again.`, { details: { flowId } });
+  }
+}
+
+/** A runner that lost its lease tried to write. */
+export class FencedError extends FirestepError {
+  constructor(flowId: string, epoch: number, current: number) {
+    super("FENCED", `Runner of flow "${flowId}" with epoch ${epoch} lost its lease (the flow is at epoch ${current}); its writes are rejected.`, {
+      details: { flowId, epoch, current },
+    });
+  }
+}
+
+/** Throw from a step to fail it at once, skipping its retry policy. */
+export class NonRetriableError extends FirestepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NON_RETRIABLE", message, options);
+  }
+}
+
+/** A step failed for good (after its retries); thrown into the flow where the step was awaited. */
+export class StepFailedError extends FirestepError {
+  readonly step: string;
+  readonly attempts: number;
+  constructor(step: string, attempts: number, cause: SerializedError) {
+    super("STEP_FAILED", `Step "${step}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${cause.message}`, {
+      details: { step, attempts, cause },
+    });
+    this.step = step;
+    this.attempts = attempts;
+  }
+}
+
+export class PollTimeoutError extends FirestepError {
+  constructor(step: string, seconds: number) {
+    super("POLL_TIMEOUT", `Poll "${step}" did not see true within ${seconds} s.`, { details: { step, seconds } });
+  }
+}
+
+export class InterruptSwallowedError extends FirestepError {
+  constructor(step: string) {
+    super(
+      "INTERRUPT_SWALLOWED",
+      `Step "${step}" suspended the flow, but the flow caught the InterruptError and carried on. ` +
+        `In a catch block around interrupt, sleep, poll, waitFor or a retried step, rethrow it: if (e instanceof InterruptError) throw e;`,
+      { details: { step } },
+    );
+  }
+}
+
+export class NonDeterminismError extends FirestepError {
+  constructor(flowId: string, callIndex: number, expected: string, found: string) {
+    super(
+      "NON_DETERMINISM",
+      `Flow "${flowId}" replayed differently from its journal at step call #${callIndex}: the journal has ${expected}, the code now calls ${found}. ` +
+        `Step order, names and kinds must not change for flows already running: deploy the change under a new flow version, or branch with patched().`,
+      { details: { flowId, callIndex, expected, found } },
+    );
+  }
+}
+
+export class FlowCancelledError extends FirestepError {
+  constructor(flowId: string, reason?: string) {
+    super("FLOW_CANCELLED", `Flow "${flowId}" was cancelled${reason ? `: ${reason}` : ""}.`, { details: { flowId } });
+  }
+}
+
+export class CorruptRecordError extends FirestepError {
+  constructor(flowId: string, where: string, issues: string) {
+    super(
+      "CORRUPT_RECORD",
+      `Stored ${where} of flow "${flowId}" is corrupt or from an incompatible version: ${issues}. Inspect or delete it; Firestep will not guess.`,
+      { details: { flowId, where } },
+    );
+  }
+}
+
+export class StoreUnavailableError extends FirestepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("STORE_UNAVAILABLE", message, options);
+  }
+}
+
+export class NotConfiguredError extends FirestepError {
+  constructor(message: string) {
+    super("NOT_CONFIGURED", message);
+  }
+}
+
+/** How an error is kept in the store and sent over HTTP: no stack for clients, the class rebuilt on read. */
+export const SerializedErrorSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type SerializedError = z.infer<typeof SerializedErrorSchema>;
+
+export function serializeError(e: unknown): SerializedError {
+  if (isFirestepError(e)) {
+    return {
+      name: e.name,
+      code: e.code,
+      message: e.message,
+      ...(e.stack ? { stack: e.stack } : {}),
+      ...(e.details ? { details: jsonSafeDetails(e.details) } : {}),
+    };
+  }
+  if (e instanceof Error) {
+    const code = typeof (e as { code?: unknown }).code === "string" ? String((e as { code?: unknown }).code) : "USER_ERROR";
+    return { name: e.name || "Error", code, message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
+  }
+  return { name: "Error", code: "USER_ERROR", message: typeof e === "string" ? e : safeString(e) };
+}
+
+/** The error without its stack, as it may be shown to an HTTP client or in an operation. */
+export function publicError(e: SerializedError): Omit<SerializedError, "stack"> {
+  const { stack: _stack, ...rest } = e;
+  return rest;
+}
+
+const REBUILD: Record<string, (s: SerializedError) => Error> = {
+  NonRetriableError: (s) => new NonRetriableError(s.message),
+  FlowCancelledError: (s) => Object.assign(new FirestepError("FLOW_CANCELLED", s.message), { name: "FlowCancelledError" }),
+};
+
+/** Rebuilds an Error from its stored form, keeping its name, code and message. */
+export function deserializeError(s: SerializedError): Error {
+  const rebuilt =
+    REBUILD[s.name]?.(s) ??
+    (isKnownCode(s.code) ? Object.assign(new FirestepError(s.code, s.message, s.details ? { details: s.details } : undefined), { name: s.name }) : undefined) ??
+    Object.assign(new Error(s.message), { name: s.name, code: s.code });
+  if (s.stack) rebuilt.stack = s.stack;
+  return rebuilt;
+}
+
+const KNOWN_CODES = new Set<string>([
+  "INVALID_INPUT", "INVALID_OUTPUT", "INVALID_PAYLOAD", "INVALID_ARGUMENT", "INVALID_STEP_NAME", "UNSTORABLE_VALUE",
+  "VALUE_TOO_LARGE", "FLOW_NOT_FOUND", "FLOW_NOT_REGISTERED", "FLOW_ALREADY_EXISTS", "INVALID_FLOW_STATE",
+  "NOT_BLOCKED_ON_INTERRUPT", "CONFLICT", "FENCED", "NON_RETRIABLE", "STEP_FAILED", "POLL_TIMEOUT",
+  "INTERRUPT_SWALLOWED", "NON_DETERMINISM", "FLOW_CANCELLED", "CORRUPT_RECORD", "STORE_UNAVAILABLE", "NOT_CONFIGURED", "INTERNAL",
+]);
+function isKnownCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
+
+function jsonSafeDetails(d: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(d)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Formats zod issues as one line a person can act on. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+}

@@ -1,0 +1,98 @@
+/**
+ * The in-process task queue of the embedded runtime: tasks wait on the clock's timers and are handed to
+ * the listener at their time, several at once. A handler that throws is retried with back-off, as Cloud
+ * Tasks would. Repeated dedupe keys are dropped while remembered (the last 100,000).
+ */
+import type { Clock, LocalTaskQueue, QueuedTask } from "../ports.js";
+import type { WakeTask } from "../schemas.js";
+
+export interface LocalQueueOptions {
+  clock: Clock;
+  /** Retries of a failing handler before the task is dropped and logged (default 10). */
+  maxRetries?: number;
+  onDrop?: (task: WakeTask, error: unknown) => void;
+}
+
+const DEDUPE_MEMORY = 100_000;
+
+export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
+  const { clock } = options;
+  const maxRetries = options.maxRetries ?? 10;
+  const seen = new Set<string>();
+  const timers = new Map<number, () => void>();
+  let nextTimer = 0;
+  let handler: ((task: WakeTask) => Promise<void>) | undefined;
+  const backlog: WakeTask[] = [];
+  let running = 0;
+  let closed = false;
+  let idleWaiters: Array<() => void> = [];
+
+  const settleIdle = () => {
+    if (running === 0 && backlog.length === 0 && dueNow === 0) {
+      const ws = idleWaiters;
+      idleWaiters = [];
+      ws.forEach((w) => w());
+    }
+  };
+  let dueNow = 0;
+
+  function dispatch(task: WakeTask, attempt: number): void {
+    if (closed) return;
+    if (!handler) {
+      backlog.push(task);
+      return;
+    }
+    running++;
+    handler(task)
+      .catch((e) => {
+        if (attempt >= maxRetries) options.onDrop?.(task, e);
+        else schedule(task, Math.min(60_000, 100 * 2 ** attempt), attempt + 1);
+      })
+      .finally(() => {
+        running--;
+        settleIdle();
+      });
+  }
+
+  function schedule(task: WakeTask, delayMs: number, attempt: number): void {
+    const id = nextTimer++;
+    if (delayMs <= 0) dueNow++;
+    const cancel = clock.setTimer(delayMs, () => {
+      timers.delete(id);
+      if (delayMs <= 0) dueNow--;
+      dispatch(task, attempt);
+      settleIdle();
+    });
+    timers.set(id, cancel);
+  }
+
+  return {
+    async enqueue({ task, dedupeKey }: QueuedTask) {
+      if (closed) return;
+      if (seen.has(dedupeKey)) return;
+      seen.add(dedupeKey);
+      if (seen.size > DEDUPE_MEMORY) seen.delete(seen.values().next().value as string);
+      schedule(task, task.at - clock.now(), 0);
+    },
+    listen(h) {
+      handler = h;
+      for (const t of backlog.splice(0)) dispatch(t, 0);
+    },
+    idle() {
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        settleIdle();
+      });
+    },
+    pending() {
+      return timers.size;
+    },
+    async close() {
+      closed = true;
+      for (const cancel of timers.values()) cancel();
+      timers.clear();
+      dueNow = 0;
+      settleIdle();
+    },
+  };
+}

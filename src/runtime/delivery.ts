@@ -1,0 +1,120 @@
+/**
+ * Handling one wake-up task: claim the flow (lease + epoch), run one invocation through the engine with
+ * each completed step stored as it completes, store the outcome, then enqueue what comes next. At-least-once
+ * delivery is expected: a duplicate, early or stale task does no work and leaves the flow correct.
+ */
+import { ConflictError, FencedError, isFirestepError } from "../errors.js";
+import { lookupFlow, type Flow } from "../flow.js";
+import { invokeFlow, type Outcome } from "../engine/invoke.js";
+import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
+import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
+import { RunnerWriter } from "./runner-writer.js";
+import type { RuntimeCore } from "./runtime-core.js";
+
+export type DeliveryResult =
+  | { result: "ran"; outcome: Outcome["kind"]; record: FlowRecord }
+  | { result: "ignored"; why: string }
+  | { result: "deferred"; at: number; why: string };
+
+const MAX_CLAIM_TRIES = 5;
+
+export async function deliverTask(core: RuntimeCore, task: WakeTask): Promise<DeliveryResult> {
+  for (let attempt = 0; attempt < MAX_CLAIM_TRIES; attempt++) {
+    const record = await core.store.get(task.flowId);
+    if (!record) return { result: "ignored", why: "no such flow" };
+    const now = core.clock.now();
+    const decision = decideDelivery(record, now);
+    if (decision.action === "ignore") return { result: "ignored", why: decision.why };
+    if (decision.action === "defer") {
+      await core.enqueue(record, decision.at, task.reason === "lease" ? "lease" : "wake");
+      return { result: "deferred", at: decision.at, why: decision.why };
+    }
+    const flow = core.flowFor(record);
+    const claimed = claimRecord(record, core.owner, now, core.leaseMs);
+    const woke = record.waits.length ? [{ at: now, type: "flow.woke" as const, epoch: claimed.epoch }] : [];
+    let stored: FlowRecord;
+    try {
+      stored = await core.store.commit(record.id, { expectRev: record.rev, record: claimed, events: [...woke, { at: now, type: "flow.started", epoch: claimed.epoch }] });
+    } catch (e) {
+      if (e instanceof ConflictError) continue;
+      throw e;
+    }
+    core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
+    return runClaimed(core, flow, stored);
+  }
+  return { result: "deferred", at: core.clock.now(), why: "lost the claim race repeatedly" };
+}
+
+async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): Promise<DeliveryResult> {
+  const loaded = await core.store.load(claimed.id);
+  if (!loaded) return { result: "ignored", why: "flow deleted while claiming" };
+  let stopWith: ((reason: string) => void) | undefined;
+  const writer = new RunnerWriter(core.store, claimed, (fresh) => {
+    if (fresh.status === "cancelled" || fresh.status === "paused") stopWith?.(`flow was ${fresh.status}`);
+  });
+  const invocation = invokeFlow(flow, writer.record, loaded.steps, {
+    now: () => core.clock.now(),
+    maxValueBytes: core.store.maxValueBytes,
+    readFlows: (ids) => Promise.all(ids.map((id) => core.store.get(id))),
+    emit: (e) => core.publish(writer.record, e),
+    checkpoint: async (steps, events) => {
+      try {
+        await writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events });
+      } catch (e) {
+        if (e instanceof FencedError) invocation.context.stop("lost the lease");
+        throw e;
+      }
+    },
+  });
+  stopWith = (reason) => invocation.context.stop(reason);
+  const stopHeartbeat = core.heartbeat(() => writer.write((r) => afterCheckpoint(r, 0, core.clock.now(), core.leaseMs)).catch(() => undefined));
+  let outcome: Outcome;
+  try {
+    outcome = await invocation.outcome;
+  } finally {
+    stopHeartbeat();
+  }
+  await writer.drain();
+  if (outcome.kind === "stopped") {
+    core.metrics.count("invocations_stopped");
+    return { result: "ran", outcome: "stopped", record: writer.record };
+  }
+  const now = core.clock.now();
+  const flowEvent: HistoryEvent =
+    outcome.kind === "succeeded"
+      ? { at: now, type: "flow.succeeded", durationMs: now - (claimed.startedAt ?? now) }
+      : outcome.kind === "failed"
+        ? { at: now, type: "flow.failed", detail: outcome.error.message }
+        : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => `${w.kind}:${w.step}`).join(", ") };
+  let final: FlowRecord;
+  try {
+    final = await writer.write((r) => applyOutcome(r, outcome, now), {
+      steps: outcome.steps,
+      events: outcome.kind === "failed" ? outcome.events : [...outcome.events, flowEvent],
+    });
+  } catch (e) {
+    if (isFirestepError(e) && e.code === "FENCED") return { result: "ran", outcome: "stopped", record: writer.record };
+    throw e;
+  }
+  core.metrics.observeInvocation(outcome, final);
+  if (outcome.kind !== "failed") core.publish(final, flowEvent);
+  else core.publish(final, { at: now, type: "flow.failed", detail: outcome.error.message });
+  await afterOutcome(core, final);
+  return { result: "ran", outcome: outcome.kind, record: final };
+}
+
+/** What follows a stored outcome: the next wake-up, and waking the flows that wait for this one. */
+export async function afterOutcome(core: RuntimeCore, final: FlowRecord): Promise<void> {
+  if (final.status === "waiting" && final.wakeAt !== undefined) {
+    const reason = final.waits.find((w) => w.kind !== "interrupt" && w.until === final.wakeAt)?.kind;
+    await core.enqueue(final, final.wakeAt, reason === "retry" ? "retry" : reason === "poll" ? "poll" : "wake");
+  }
+  if (final.status === "waiting") {
+    for (const w of final.waits) if (w.kind === "flows") await core.registerWaiter(final, w.flowIds);
+  }
+  if (isFinished(final.status)) await core.wakeWaiters(final);
+}
+
+export function flowForRecord(record: FlowRecord, flows: (name: string) => Flow | undefined): Flow {
+  return flows(record.flowName) ?? lookupFlow(record.flowName);
+}

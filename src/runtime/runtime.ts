@@ -1,0 +1,193 @@
+/**
+ * A runtime: the calls app code makes on flows (schedule, resume, state, list, pause, continue, cancel,
+ * retry, delete, history) and the delivery entry point a queue calls. Backends come in as ports.
+ */
+import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import { FlowAlreadyExistsError, FlowNotFoundError, InvalidArgumentError } from "../errors.js";
+import { parseInput, resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
+import { assertStorable } from "../json-value.js";
+import { toOperation, type Operation } from "../engine/operation.js";
+import {
+  assertDeletable,
+  cancelRecord,
+  continueRecord,
+  newFlowRecord,
+  pauseRecord,
+  resumeRecord,
+  retryRecord,
+} from "../engine/transitions.js";
+import type { ListPage, ListQuery } from "../ports.js";
+import type { FlowRecord, HistoryEvent, StepRecord, WakeTask } from "../schemas.js";
+import { afterOutcome, deliverTask, type DeliveryResult } from "./delivery.js";
+import { RuntimeCore, type FlowEventListener, type RuntimeOptions } from "./runtime-core.js";
+
+export interface ScheduleOptions {
+  /** Seconds before the flow starts (default 0). */
+  delaySeconds?: number;
+  /** A caller-chosen id: the flow starts once; the same id again returns the existing operation. */
+  flowId?: string;
+}
+
+export const FLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export interface FlowDetails {
+  record: FlowRecord;
+  steps: StepRecord[];
+  history: HistoryEvent[];
+  operation: Operation;
+}
+
+export interface FlowRuntime {
+  readonly core: RuntimeCore;
+  scheduleFlow<F extends Flow>(flow: FlowRef<F>, input: unknown, delayOrOptions?: number | ScheduleOptions): Promise<Operation<FlowOutput<F>>>;
+  resumeFlow<F extends Flow>(flow: FlowRef<F>, flowId: string, payload: unknown, options?: { step?: string }): Promise<Operation<FlowOutput<F>>>;
+  getFlowState<F extends Flow>(flow: FlowRef<F>, flowId: string): Promise<Operation<FlowOutput<F>>>;
+  /** State by id alone (for tools that do not import the flow's code). */
+  getFlow(flowId: string): Promise<FlowDetails>;
+  listFlows(query?: ListQuery): Promise<ListPage>;
+  getFlowHistory(flow: FlowRef | undefined, flowId: string): Promise<HistoryEvent[]>;
+  pauseFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
+  continueFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
+  cancelFlow(flow: FlowRef | undefined, flowId: string, reason?: string): Promise<Operation>;
+  retryFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
+  deleteFlow(flow: FlowRef | undefined, flowId: string): Promise<void>;
+  /** Handles one wake-up task (called by the queue). */
+  deliver(task: WakeTask): Promise<DeliveryResult>;
+  subscribe(listener: FlowEventListener): () => void;
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): FlowRuntime {
+  const core = new RuntimeCore(options);
+  const { store, clock } = core;
+
+  async function mustGet(flowId: string, flow?: FlowRef): Promise<FlowRecord> {
+    if (typeof flowId !== "string" || !flowId) throw new InvalidArgumentError("A flow id (a non-empty string) is required.");
+    const r = await store.get(flowId);
+    const name = flow ? resolveFlow(flow).name : undefined;
+    if (!r || (name && r.flowName !== name)) throw new FlowNotFoundError(flowId, name);
+    return r;
+  }
+
+  /** A read-modify-write through a pure transition; typed errors from the transition leave the store as it was. */
+  async function transition(
+    flowId: string,
+    flow: FlowRef | undefined,
+    change: (r: FlowRecord, now: number) => FlowRecord,
+    event: HistoryEvent["type"],
+  ): Promise<FlowRecord> {
+    await mustGet(flowId, flow);
+    const stored = await core.update(flowId, (r) => change(r, clock.now()), () => [{ at: clock.now(), type: event }]);
+    if (!stored) throw new FlowNotFoundError(flowId);
+    core.publish(stored, { at: clock.now(), type: event });
+    return stored;
+  }
+
+  const runtime: FlowRuntime = {
+    core,
+
+    async scheduleFlow(flowRef, input, delayOrOptions) {
+      const flow = resolveFlow(flowRef);
+      const opts: ScheduleOptions = typeof delayOrOptions === "number" ? { delaySeconds: delayOrOptions } : (delayOrOptions ?? {});
+      const delay = opts.delaySeconds ?? 0;
+      if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) {
+        throw new InvalidArgumentError(`delaySeconds must be a number of seconds >= 0; got ${String(delay)}.`);
+      }
+      if (opts.flowId !== undefined && (typeof opts.flowId !== "string" || !FLOW_ID_PATTERN.test(opts.flowId))) {
+        throw new InvalidArgumentError(`flowId "${String(opts.flowId)}" is not allowed: use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.`);
+      }
+      const parsed = parseInput(flow, input);
+      assertStorable(`${flow.name} (input)`, parsed, store.maxValueBytes);
+      const now = clock.now();
+      const record = newFlowRecord({ id: opts.flowId ?? randomUUID(), flowName: flow.name, ...(flow.version ? { version: flow.version } : {}), input: parsed, now, startAt: now + delay * 1000 });
+      const { created, record: stored } = await store.create(record, [{ at: now, type: "flow.scheduled", ...(delay ? { detail: `delay ${delay}s` } : {}) }]);
+      if (!created) {
+        if (stored.flowName !== flow.name || !isDeepStrictEqual(stored.input, parsed)) throw new FlowAlreadyExistsError(record.id);
+        if (stored.status === "scheduled" && stored.wakeAt !== undefined) await core.enqueue(stored, stored.wakeAt, "start");
+        return toOperation(stored);
+      }
+      core.metrics.count("flows_started_total", { flow: flow.name });
+      core.publish(stored, { at: now, type: "flow.scheduled" });
+      await core.enqueue(stored, stored.wakeAt!, "start");
+      return toOperation(stored);
+    },
+
+    async resumeFlow(flowRef, flowId, payload, options) {
+      const flow = resolveFlow(flowRef);
+      const stored = await transition(flowId, flow, (r, now) => resumeRecord(r, payload, now, options?.step), "flow.resumed");
+      if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "resume");
+      return toOperation(stored);
+    },
+
+    async getFlowState(flowRef, flowId) {
+      return toOperation(await mustGet(flowId, resolveFlow(flowRef)));
+    },
+
+    async getFlow(flowId) {
+      const loaded = await store.load(flowId);
+      if (!loaded) throw new FlowNotFoundError(flowId);
+      return { ...loaded, history: await store.history(flowId), operation: toOperation(loaded.record) };
+    },
+
+    listFlows(query = {}) {
+      if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 1000)) {
+        throw new InvalidArgumentError(`limit must be a whole number from 1 to 1000; got ${String(query.limit)}.`);
+      }
+      return store.list(query);
+    },
+
+    async getFlowHistory(flowRef, flowId) {
+      await mustGet(flowId, flowRef);
+      return store.history(flowId);
+    },
+
+    async pauseFlow(flowRef, flowId) {
+      return toOperation(await transition(flowId, flowRef, pauseRecord, "flow.paused"));
+    },
+
+    async continueFlow(flowRef, flowId) {
+      const stored = await transition(flowId, flowRef, continueRecord, "flow.continued");
+      await afterOutcome(core, stored);
+      if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "continue");
+      return toOperation(stored);
+    },
+
+    async cancelFlow(flowRef, flowId, reason) {
+      const stored = await transition(flowId, flowRef, (r, now) => cancelRecord(r, now, reason), "flow.cancelled");
+      await core.wakeWaiters(stored);
+      return toOperation(stored);
+    },
+
+    async retryFlow(flowRef, flowId) {
+      const r = await mustGet(flowId, flowRef);
+      const loaded = await store.load(flowId);
+      const firstFailed = loaded?.steps.find((s) => !s.ok);
+      const next = retryRecord(r, clock.now());
+      const kept = firstFailed ? loaded!.steps.filter((s) => s.seq < firstFailed.seq).length : r.stepCount;
+      const stored = await store.commit(flowId, {
+        expectRev: r.rev,
+        record: { ...next, stepCount: kept },
+        ...(firstFailed ? { truncateFrom: firstFailed.seq } : {}),
+        events: [{ at: clock.now(), type: "flow.retried", ...(firstFailed ? { step: firstFailed.key } : {}) }],
+      });
+      core.publish(stored, { at: clock.now(), type: "flow.retried" });
+      await core.enqueue(stored, stored.wakeAt ?? clock.now(), "start");
+      return toOperation(stored);
+    },
+
+    async deleteFlow(flowRef, flowId) {
+      const r = await mustGet(flowId, flowRef);
+      assertDeletable(r);
+      await store.delete(flowId, r.rev);
+    },
+
+    deliver: (task) => deliverTask(core, task),
+    subscribe: (listener) => core.subscribe(listener),
+    async close() {
+      await core.queue.close?.();
+      await store.close?.();
+    },
+  };
+  return runtime;
+}

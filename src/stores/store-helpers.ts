@@ -1,0 +1,54 @@
+/** Pieces every store shares: listing order and cursors, commit checks, and history trimming. */
+import { ConflictError, InvalidArgumentError } from "../errors.js";
+import { HISTORY_LIMIT, type Commit, type ListQuery } from "../ports.js";
+import type { FlowRecord, HistoryEvent } from "../schemas.js";
+
+export function checkCommit(id: string, current: FlowRecord | undefined, commit: Commit): FlowRecord {
+  if (!current) throw new ConflictError(id, "the flow does not exist");
+  if (current.rev !== commit.expectRev) throw new ConflictError(id, `expected rev ${commit.expectRev}, found ${current.rev}`);
+  if (commit.record.rev !== commit.expectRev + 1 || commit.record.id !== id) {
+    throw new InvalidArgumentError(`Commit to flow "${id}" must carry rev ${commit.expectRev + 1} and the same id.`);
+  }
+  return current;
+}
+
+/** Newest first: by createdAt descending, then id descending. */
+export function compareNewestFirst(a: FlowRecord, b: FlowRecord): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+export function encodeCursor(r: Pick<FlowRecord, "createdAt" | "id">): string {
+  return Buffer.from(JSON.stringify([r.createdAt, r.id])).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [number, string];
+    if (typeof createdAt !== "number" || typeof id !== "string") throw new Error("shape");
+    return { createdAt, id };
+  } catch {
+    throw new InvalidArgumentError(`Cursor "${cursor.slice(0, 40)}" is not one this store handed out; pass the cursor of the previous page unchanged.`);
+  }
+}
+
+/** True when `r` comes strictly after the cursor in newest-first order. */
+export function afterCursor(r: FlowRecord, c: { createdAt: number; id: string }): boolean {
+  return r.createdAt < c.createdAt || (r.createdAt === c.createdAt && r.id < c.id);
+}
+
+export function matchesQuery(r: FlowRecord, q: ListQuery): boolean {
+  if (q.flowName && r.flowName !== q.flowName) return false;
+  if (q.status) {
+    const s = Array.isArray(q.status) ? q.status : [q.status];
+    if (!s.includes(r.status)) return false;
+  }
+  return true;
+}
+
+export function pageLimit(q: ListQuery): number {
+  return q.limit ?? 50;
+}
+
+export function trimHistory(events: HistoryEvent[]): HistoryEvent[] {
+  return events.length > HISTORY_LIMIT ? events.slice(events.length - HISTORY_LIMIT) : events;
+}
