@@ -108,7 +108,7 @@ function replay<T>(step: StepRecord): T {
 /** A step that failed for good is thrown into the flow as the error it failed with (rebuilt), so a catch sees the same thing on replay. */
 function stepError(step: StepRecord): Error {
   const original = deserializeError(step.error ?? { name: "Error", code: "USER_ERROR", message: "step failed" });
-  if (step.attempts > 1) return Object.assign(new StepFailedError(step.name, step.attempts, step.error!), { cause: original });
+  if (step.attempts > 1 && (step.kind === "run" || step.kind === "action")) return Object.assign(new StepFailedError(step.name, step.attempts, step.error!), { cause: original });
   return original;
 }
 

@@ -1,0 +1,25 @@
+/**
+ * firestep: durable, step-memoized flows. Define a flow, call steps inside it, and schedule it from app
+ * code; the same flow runs on the embedded runtime (files, in-process queue) and, through
+ * `firestep/firebase`, as a Cloud Function with Firestore state and Cloud Tasks wake-ups.
+ */
+export { defineFlow, onScheduledFlow, action, type Flow, type FlowConfig, type FlowRef, type Action, type FlowInput, type FlowOutput } from "./flow.js";
+export { run, runAction, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, type RunOptions } from "./engine/steps.js";
+export { InterruptError, isInterruptError } from "./engine/suspension.js";
+export type { RetryConfig, PollConfig } from "./engine/retry-policy.js";
+export type { Operation } from "./engine/operation.js";
+export {
+  scheduleFlow, resumeFlow, getFlowState, listFlows, getFlowHistory, pauseFlow, continueFlow, cancelFlow, retryFlow, deleteFlow,
+} from "./app-api.js";
+export { configureFirestep, getRuntime, resetFirestep, registerBackend, type FirestepConfig, type BackendResolver } from "./runtime/configure.js";
+export { createRuntime, type FlowRuntime, type ScheduleOptions, type FlowDetails } from "./runtime/runtime.js";
+export { createEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from "./runtime/embedded-runtime.js";
+export { systemClock, type FlowEvent, type FlowEventListener, type RuntimeOptions } from "./runtime/runtime-core.js";
+export type { DeliveryResult } from "./runtime/delivery.js";
+export { createMemoryStore } from "./stores/memory-store.js";
+export { createFileStore } from "./stores/file-store.js";
+export { createLocalQueue } from "./queues/local-queue.js";
+export * from "./errors.js";
+export type { FlowStore, TaskQueue, LocalTaskQueue, Clock, Commit, ListQuery, ListPage, LoadedFlow, QueuedTask } from "./ports.js";
+export type { FlowRecord, StepRecord, HistoryEvent, Wait, FlowStatus, WakeTask } from "./schemas.js";
+export { FlowRecordSchema, StepRecordSchema, HistoryEventSchema, WaitSchema, WakeTaskSchema } from "./schemas.js";

@@ -1,0 +1,65 @@
+/**
+ * The embedded runtime: the engine with a local task queue in this process, on any store (files by
+ * default). On start it re-arms every flow that was due, sleeping, retrying, polling, or running under a
+ * lease that has expired, so a restarted process picks up where the last one stopped.
+ */
+import { createLocalQueue } from "../queues/local-queue.js";
+import type { Clock, FlowStore, LocalTaskQueue } from "../ports.js";
+import { createRuntime, type FlowRuntime } from "./runtime.js";
+import { systemClock, type RuntimeOptions } from "./runtime-core.js";
+
+export interface EmbeddedRuntimeOptions extends Omit<RuntimeOptions, "queue" | "store"> {
+  store: FlowStore;
+  clock?: Clock;
+  /** Re-arm unfinished flows found in the store (default true). */
+  recover?: boolean;
+}
+
+export interface EmbeddedRuntime extends FlowRuntime {
+  readonly queue: LocalTaskQueue;
+  /** Resolves once recovery has re-armed the flows found in the store. */
+  readonly ready: Promise<number>;
+  /** Resolves when no task is due or running (sleeping flows may remain). */
+  idle(): Promise<void>;
+}
+
+export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): EmbeddedRuntime {
+  const clock = options.clock ?? systemClock;
+  let runtime: FlowRuntime | undefined;
+  const queue = createLocalQueue({
+    clock,
+    onDrop: (task, error) => runtime?.core.log("error", `gave up delivering a task for flow ${task.flowId}`, { error: String(error) }),
+  });
+  runtime = createRuntime({ ...options, queue, clock });
+  const rt = runtime;
+  queue.listen(async (task) => {
+    await rt.deliver(task);
+  });
+  const ready = options.recover === false ? Promise.resolve(0) : recover(rt);
+  return {
+    ...rt,
+    queue,
+    ready,
+    async idle() {
+      await ready;
+      await queue.idle();
+    },
+  };
+}
+
+/** Enqueues a wake-up for every unfinished flow that a timer or an expired lease should wake. */
+export async function recover(rt: FlowRuntime): Promise<number> {
+  let armed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await rt.listFlows({ status: ["scheduled", "running", "waiting"], limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const r of page.flows) {
+      const at = r.status === "running" ? (r.lease?.until ?? rt.core.clock.now()) : r.wakeAt;
+      if (at === undefined) continue;
+      await rt.core.enqueue(r, at, r.status === "running" ? "lease" : "wake");
+      armed++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return armed;
+}

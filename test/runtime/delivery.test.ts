@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createRuntime, defineFlow, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
+import { createMemoryStore } from "../../src/stores/memory-store.js";
+import { createFakeClock } from "../../src/testing/index.js";
+import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
+
+const sideEffects: string[] = [];
+const slow = defineFlow({ name: "slowSteps", input: z.string(), output: z.string() }, async (tag) => {
+  const a = await run("a", async () => {
+    sideEffects.push(`${tag}:a`);
+    await new Promise((r) => setTimeout(r, 15));
+    return "A";
+  });
+  await sleep("nap", 5);
+  const b = await run("b", async () => {
+    sideEffects.push(`${tag}:b`);
+    await new Promise((r) => setTimeout(r, 15));
+    return "B";
+  });
+  return a + b;
+});
+
+function recordingQueue() {
+  const tasks: QueuedTask[] = [];
+  return { tasks, queue: { enqueue: async (t: QueuedTask) => void tasks.push(t) } };
+}
+
+let t: TestRuntime | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  sideEffects.length = 0;
+});
+
+describe("delivery", () => {
+  it("runs a step once when eight deliveries of one flow arrive at once", async () => {
+    const clock = createFakeClock();
+    const store = createMemoryStore();
+    const { tasks, queue } = recordingQueue();
+    const rt = createRuntime({ store, queue, clock });
+    const op = await rt.scheduleFlow(slow, "x");
+    const start = tasks[0]!.task;
+    const results = await Promise.all([...Array(8)].map(() => rt.deliver(start)));
+    expect(results.filter((r) => r.result === "ran")).toHaveLength(1);
+    expect(results.filter((r) => r.result === "deferred")).toHaveLength(7);
+    expect(sideEffects).toEqual(["x:a"]);
+    clock.set(clock.now() + 10_000);
+    const wake = { ...start, reason: "wake" as const, at: clock.now() };
+    const again = await Promise.all([...Array(8)].map(() => rt.deliver(wake)));
+    expect(again.filter((r) => r.result === "ran")).toHaveLength(1);
+    expect(sideEffects).toEqual(["x:a", "x:b"]);
+    expect((await rt.getFlowState(slow, op.name)).result).toEqual({ response: "AB" });
+  });
+
+  it("ignores deliveries for finished, paused, unknown and interrupt-blocked flows", async () => {
+    t = createTestRuntime();
+    const h = await t.start(slow, "y");
+    const op = await h.settle();
+    expect(op.done).toBe(true);
+    const before = await h.record();
+    const task = { flowId: h.id, flowName: slow.name, reason: "wake" as const, at: t.clock.now() };
+    expect(await t.runtime.deliver(task)).toMatchObject({ result: "ignored", why: "flow is succeeded" });
+    expect(await t.runtime.deliver({ ...task, flowId: "nope" })).toMatchObject({ result: "ignored", why: "no such flow" });
+    expect(await h.record()).toEqual(before);
+  });
+
+  it("takes over a flow whose runner died once its lease expires, fencing the old runner out", async () => {
+    const clock = createFakeClock();
+    const store = createMemoryStore();
+    const { tasks, queue } = recordingQueue();
+    const rt = createRuntime({ store, queue, clock, leaseSeconds: 30 });
+    const op = await rt.scheduleFlow(slow, "z");
+    // A runner claims the flow and "dies": simulate with a claim commit and no further writes.
+    const r = (await store.get(op.name))!;
+    await store.commit(op.name, { expectRev: r.rev, record: { ...r, rev: r.rev + 1, epoch: 1, status: "running", lease: { owner: "dead", until: clock.now() + 30_000 } } });
+    const early = await rt.deliver(tasks[0]!.task);
+    expect(early).toMatchObject({ result: "deferred", why: "another runner holds the lease" });
+    clock.set(clock.now() + 31_000);
+    const late = await rt.deliver(tasks[0]!.task);
+    expect(late).toMatchObject({ result: "ran", outcome: "suspended" });
+    expect((await store.get(op.name))!.epoch).toBe(2);
+    const stale = (await store.get(op.name))!;
+    await expect(store.commit(op.name, { expectRev: r.rev + 1, record: { ...stale, rev: r.rev + 2 } })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("stops a runner at the next step when the flow is cancelled mid-run, keeping the finished step", async () => {
+    const store: FlowStore = createMemoryStore();
+    const clock = createFakeClock();
+    const { queue } = recordingQueue();
+    const rt = createRuntime({ store, queue, clock });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const ran: string[] = [];
+    const flow = defineFlow({ name: "cancelMidRun", input: z.void(), output: z.string() }, async () => {
+      await run("one", async () => {
+        ran.push("one");
+        await gate;
+        return 1;
+      });
+      await run("two", () => void ran.push("two"));
+      return "done";
+    });
+    const op = await rt.scheduleFlow(flow, undefined);
+    const delivery = rt.deliver({ flowId: op.name, flowName: flow.name, reason: "start", at: clock.now() });
+    await new Promise((r) => setTimeout(r, 5));
+    await rt.cancelFlow(flow, op.name, "changed my mind");
+    release();
+    expect(await delivery).toMatchObject({ result: "ran", outcome: "stopped" });
+    expect(ran).toEqual(["one"]);
+    const state = await rt.getFlowState(flow, op.name);
+    expect(state).toMatchObject({ done: true, result: { error: { code: "FLOW_CANCELLED" } } });
+    expect((await store.load(op.name))!.steps.map((s) => s.key)).toEqual(["one"]);
+  });
+});
