@@ -12,8 +12,8 @@ export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
   output: O;
   /** Bump when a change would replay old journals differently; see the versioning docs. */
   version?: string;
-  /** Default retry policy for this flow's `run` steps that give none. */
-  retryConfig?: RetryConfig;
+  /** Retry policy for this flow's `run` and `runAction` steps that give none. */
+  defaultRetryConfig?: RetryConfig;
 }
 
 export type FlowFn<I extends z.ZodType, O extends z.ZodType> = (input: z.output<I>) => Promise<z.input<O>>;
@@ -27,7 +27,7 @@ export interface Flow<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.Z
   readonly version?: string;
   readonly inputSchema: I;
   readonly outputSchema: O;
-  readonly retryConfig?: RetryConfig;
+  readonly defaultRetryConfig?: RetryConfig;
   readonly fn: FlowFn<I, O>;
 }
 
@@ -53,7 +53,7 @@ export function defineFlow<I extends z.ZodType, O extends z.ZodType>(config: Flo
     ...(config.version ? { version: config.version } : {}),
     inputSchema: config.input,
     outputSchema: config.output,
-    ...(config.retryConfig ? { retryConfig: config.retryConfig } : {}),
+    ...(config.defaultRetryConfig ? { defaultRetryConfig: config.defaultRetryConfig } : {}),
     fn,
   };
   registry.set(config.name, flow as unknown as Flow);

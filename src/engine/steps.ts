@@ -32,7 +32,7 @@ export function run<T>(nameOrOptions: string | RunOptions, fn: () => Promise<T> 
   const ctx = currentContext("run");
   const opts = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
   if (typeof fn !== "function") throw new InvalidArgumentError(`run("${opts?.name}") needs a function as its second argument.`);
-  return ctx.track(executeStep(ctx, "run", opts.name, opts.retryConfig ?? ctx.flow.retryConfig, fn));
+  return ctx.track(executeStep(ctx, "run", opts.name, opts.retryConfig ?? ctx.flow.defaultRetryConfig, fn));
 }
 
 /** Runs a Genkit-style action as a memoized step, validating its input and output with its schemas. */
@@ -45,7 +45,7 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
   if (!isAction(act)) throw new InvalidArgumentError("runAction() needs an action made with action({ name, input, output }, fn).");
   const name = config?.name ?? act.name;
   return ctx.track(
-    executeStep(ctx, "action", name, config?.retryConfig ?? ctx.flow.retryConfig, async () => {
+    executeStep(ctx, "action", name, config?.retryConfig ?? ctx.flow.defaultRetryConfig, async () => {
       const parsedIn = act.inputSchema.safeParse(input);
       if (!parsedIn.success) throw new InvalidPayloadError(`Input of action "${act.name}"`, formatIssues(parsedIn.error));
       const out = await act.fn(parsedIn.data);

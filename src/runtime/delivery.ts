@@ -26,7 +26,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask): Promise<De
     const decision = decideDelivery(record, now);
     if (decision.action === "ignore") return { result: "ignored", why: decision.why };
     if (decision.action === "defer") {
-      await core.enqueue(record, decision.at, task.reason === "lease" ? "lease" : "wake");
+      await core.enqueue(record, decision.at, task.reason === "lease" ? "lease" : "wake", true);
       return { result: "deferred", at: decision.at, why: decision.why };
     }
     const flow = core.flowFor(record);

@@ -54,6 +54,7 @@ export async function recover(rt: FlowRuntime): Promise<number> {
   do {
     const page = await rt.listFlows({ status: ["scheduled", "running", "waiting"], limit: 1000, ...(cursor ? { cursor } : {}) });
     for (const r of page.flows) {
+      if (!knows(rt, r.flowName)) continue;
       const at = r.status === "running" ? (r.lease?.until ?? rt.core.clock.now()) : r.wakeAt;
       if (at === undefined) continue;
       await rt.core.enqueue(r, at, r.status === "running" ? "lease" : "wake");
@@ -62,4 +63,14 @@ export async function recover(rt: FlowRuntime): Promise<number> {
     cursor = page.cursor;
   } while (cursor);
   return armed;
+}
+
+/** Flows whose code this process has not loaded are left for a process that has. */
+function knows(rt: FlowRuntime, flowName: string): boolean {
+  try {
+    rt.core.flowFor({ flowName } as Parameters<FlowRuntime["core"]["flowFor"]>[0]);
+    return true;
+  } catch {
+    return false;
+  }
 }

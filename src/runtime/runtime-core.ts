@@ -64,10 +64,15 @@ export class RuntimeCore {
     return this.flows.get(record.flowName) ?? lookupFlow(record.flowName);
   }
 
-  /** Enqueues a wake-up for `record` at `at`, with an id unique to this wake-up. */
-  async enqueue(record: FlowRecord, at: number, reason: WakeTask["reason"]): Promise<void> {
+  /**
+   * Enqueues a wake-up for `record` at `at`. The dedupe key is the same for the same wake-up of the same
+   * record revision (so a repeated enqueue is one task), unless `unique` asks for a fresh one: a deferral
+   * must not collide with the task being deferred, which queues remember for a while.
+   */
+  async enqueue(record: FlowRecord, at: number, reason: WakeTask["reason"], unique = false): Promise<void> {
     const task: WakeTask = { flowId: record.id, flowName: record.flowName, reason, at };
-    await this.queue.enqueue({ task, dedupeKey: `${record.id}|${record.rev}|${reason}|${at}` });
+    const salt = unique ? `|${this.clock.now()}-${randomUUID().slice(0, 8)}` : "";
+    await this.queue.enqueue({ task, dedupeKey: `${record.id}|${record.rev}|${reason}|${at}${salt}` });
     this.metrics.count("tasks_enqueued_total", { reason });
   }
 

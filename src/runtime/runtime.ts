@@ -41,7 +41,8 @@ export interface FlowDetails {
 export interface FlowRuntime {
   readonly core: RuntimeCore;
   scheduleFlow<F extends Flow>(flow: FlowRef<F>, input: unknown, delayOrOptions?: number | ScheduleOptions): Promise<Operation<FlowOutput<F>>>;
-  resumeFlow<F extends Flow>(flow: FlowRef<F>, flowId: string, payload: unknown, options?: { step?: string }): Promise<Operation<FlowOutput<F>>>;
+  /** `flow` may be undefined for tools that do not load the flow's code: the payload is checked against the stored schema. */
+  resumeFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, payload: unknown, options?: { step?: string }): Promise<Operation<FlowOutput<F>>>;
   getFlowState<F extends Flow>(flow: FlowRef<F>, flowId: string): Promise<Operation<FlowOutput<F>>>;
   /** State by id alone (for tools that do not import the flow's code). */
   getFlow(flowId: string): Promise<FlowDetails>;
@@ -114,8 +115,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async resumeFlow(flowRef, flowId, payload, options) {
-      const flow = resolveFlow(flowRef);
-      const stored = await transition(flowId, flow, (r, now) => resumeRecord(r, payload, now, options?.step), "flow.resumed");
+      const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, payload, now, options?.step), "flow.resumed");
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "resume");
       return toOperation(stored);
     },

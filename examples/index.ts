@@ -1,0 +1,3 @@
+/** Every example flow, for the example runner and the functions codebase. */
+export { approveOrder } from "./approve-order.js";
+export { onboardUser, provisionWorkspace } from "./onboarding.js";

@@ -1,0 +1,35 @@
+/**
+ * Firestep's example flows as Cloud Functions. Each export is an `onTaskDispatched` function named
+ * after its flow: deploy with `firebase deploy --only functions`. The `api` function lets app code
+ * schedule and resume flows over HTTP.
+ */
+import { initializeApp } from "firebase-admin/app";
+import { z } from "zod";
+import { interrupt, onScheduledFlow, poll, run, sleep } from "firestep/firebase";
+
+initializeApp();
+
+let receiptAttempts = 0;
+
+export const approveOrder = onScheduledFlow(
+  {
+    name: "approveOrder",
+    input: z.object({ orderId: z.string(), coolOffSeconds: z.number().min(0).default(3600), failReceiptOnce: z.boolean().default(false) }),
+    output: z.object({ orderId: z.string(), approved: z.boolean(), receipt: z.string().optional() }),
+    // Function options pass through to onTaskDispatched (defaults in DEFAULT_FUNCTION_OPTIONS).
+    timeoutSeconds: 300,
+  },
+  async ({ orderId, coolOffSeconds, failReceiptOnce }) => {
+    const order = await run("load-order", () => ({ id: orderId, total: 4200 }));
+    const { approved } = await interrupt("manager-approval", z.object({ approved: z.boolean() }));
+    if (!approved) return { orderId, approved: false };
+    await sleep("cool-off", coolOffSeconds);
+    let checks = 0;
+    await poll({ name: "wait-for-payment", pollPeriodSeconds: 1, timeoutSeconds: 600 }, () => ++checks >= 2);
+    const receipt = await run({ name: "send-receipt", retryConfig: { maxAttempts: 3, minBackoffSeconds: 1 } }, () => {
+      if (failReceiptOnce && ++receiptAttempts === 1) throw new Error("mail server busy");
+      return `receipt-${order.id}`;
+    });
+    return { orderId, approved: true, receipt };
+  },
+);

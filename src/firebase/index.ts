@@ -1,0 +1,28 @@
+/**
+ * firestep/firebase: flows as Cloud Functions for Firebase. `onScheduledFlow` returns a deployable
+ * `onTaskDispatched` function; state lives in Firestore and wake-ups go through Cloud Tasks.
+ *
+ * Importing this module registers the Firebase backend as the default runtime inside Cloud Functions
+ * (and the Functions emulator), or anywhere with FIRESTEP_BACKEND=firebase; configureFirestep() overrides it.
+ */
+import { registerBackend } from "../runtime/configure.js";
+import { defaultFirestore } from "./admin-app.js";
+import { createFirebaseRuntime } from "./firebase-runtime.js";
+
+registerBackend({
+  name: "firebase",
+  applies: (env) => Boolean(env.FUNCTION_TARGET || env.K_SERVICE || env.FUNCTIONS_EMULATOR === "true"),
+  create: (env) => createFirebaseRuntime({ firestore: defaultFirestore(), ...(env.FIRESTEP_COLLECTION ? { collection: env.FIRESTEP_COLLECTION } : {}) }),
+});
+
+export { onScheduledFlow, DEFAULT_FUNCTION_OPTIONS, type ScheduledFlowConfig, type ScheduledFlowFunction } from "./on-scheduled-flow.js";
+export { createFirebaseRuntime, queueForFlow, type FirebaseRuntimeOptions } from "./firebase-runtime.js";
+export { createFirestoreStore } from "./firestore-store.js";
+export { createFunctionsTaskQueue, type FunctionsTaskQueueOptions } from "./functions-task-queue.js";
+export { createCloudTasksQueue, type CloudTasksQueueOptions } from "./cloud-tasks-queue.js";
+export { createOidcVerifier, OidcVerificationError, type OidcVerifier, type OidcVerifierOptions } from "./oidc-verify.js";
+export {
+  run, runAction, action, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, InterruptError,
+  scheduleFlow, resumeFlow, getFlowState, listFlows, getFlowHistory, pauseFlow, continueFlow, cancelFlow, retryFlow, deleteFlow,
+  configureFirestep, NonRetriableError,
+} from "../index.js";

@@ -1,0 +1,52 @@
+/**
+ * `onScheduledFlow` for Firebase: defines the flow and returns a deployable v2 `onTaskDispatched`
+ * function (its `__endpoint` intact, so `firebase deploy` and the emulator find it as a task queue
+ * function) with the flow attached as `.flow`. The function only adapts a task delivery to the runtime.
+ */
+import { logger } from "firebase-functions";
+import { onTaskDispatched, type TaskQueueFunction, type TaskQueueOptions } from "firebase-functions/v2/tasks";
+import type { z } from "zod";
+import { defineFlow, type Flow, type FlowConfig, type FlowFn } from "../flow.js";
+import { getRuntime } from "../runtime/configure.js";
+import { WakeTaskSchema, type WakeTask } from "../schemas.js";
+import { formatIssues } from "../errors.js";
+import { registerFunctionLocation } from "./firebase-runtime.js";
+
+export type ScheduledFlowConfig<I extends z.ZodType, O extends z.ZodType> = FlowConfig<I, O> & TaskQueueOptions;
+
+export type ScheduledFlowFunction<I extends z.ZodType, O extends z.ZodType> = TaskQueueFunction<WakeTask> & { readonly flow: Flow<I, O> };
+
+/** Defaults for a flow's task function; every one can be overridden in the config. */
+export const DEFAULT_FUNCTION_OPTIONS: TaskQueueOptions = {
+  // Cloud Tasks retries a delivery that failed (threw); the runtime makes every delivery idempotent.
+  retryConfig: { maxAttempts: 20, minBackoffSeconds: 5, maxBackoffSeconds: 300, maxDoublings: 5 },
+  rateLimits: { maxConcurrentDispatches: 100 },
+  timeoutSeconds: 540,
+  memory: "512MiB",
+};
+
+const FLOW_CONFIG_KEYS = new Set(["name", "input", "output", "version", "defaultRetryConfig"]);
+
+export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType>(
+  config: ScheduledFlowConfig<I, O>,
+  fn: FlowFn<I, O>,
+): ScheduledFlowFunction<I, O> {
+  const flowConfig = Object.fromEntries(Object.entries(config).filter(([k]) => FLOW_CONFIG_KEYS.has(k))) as unknown as FlowConfig<I, O>;
+  const functionOptions = Object.fromEntries(Object.entries(config).filter(([k]) => !FLOW_CONFIG_KEYS.has(k))) as TaskQueueOptions;
+  const flow = defineFlow(flowConfig, fn);
+  const options: TaskQueueOptions = { ...DEFAULT_FUNCTION_OPTIONS, ...functionOptions };
+  registerFunctionLocation(flow.name, typeof options.region === "string" ? options.region : undefined);
+  const handler = onTaskDispatched<WakeTask>(options, async (request) => {
+    const parsed = WakeTaskSchema.safeParse(request.data);
+    if (!parsed.success || parsed.data.flowName !== flow.name) {
+      // A malformed or misrouted task can never succeed: acknowledge it (no retry) and say so in the log.
+      logger.error(`firestep: dropped a task for ${flow.name} that is not a valid wake-up`, {
+        issues: parsed.success ? `flowName is ${parsed.data.flowName}` : formatIssues(parsed.error),
+      });
+      return;
+    }
+    const result = await getRuntime().deliver(parsed.data);
+    logger.debug(`firestep: ${flow.name}/${parsed.data.flowId} ${result.result}`, { ...result, retryCount: request.retryCount });
+  });
+  return Object.assign(handler, { flow });
+}
