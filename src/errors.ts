@@ -29,6 +29,9 @@ export type ErrorCode =
   | "FLOW_CANCELLED"
   | "CORRUPT_RECORD"
   | "STORE_UNAVAILABLE"
+  | "QUEUE_UNAVAILABLE"
+  | "UNAUTHENTICATED"
+  | "PERMISSION_DENIED"
   | "NOT_CONFIGURED"
   | "INTERNAL"
   | "USER_ERROR";
@@ -231,6 +234,27 @@ export class StoreUnavailableError extends FirestepError {
   }
 }
 
+/** Enqueueing a wake-up failed for good; the caller's delivery should fail so it is retried. */
+export class QueueUnavailableError extends FirestepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("QUEUE_UNAVAILABLE", message, options);
+  }
+}
+
+/** A request or task came without valid credentials. */
+export class UnauthenticatedError extends FirestepError {
+  constructor(message: string) {
+    super("UNAUTHENTICATED", message);
+  }
+}
+
+/** The credentials are valid but do not allow this call. */
+export class PermissionDeniedError extends FirestepError {
+  constructor(message: string) {
+    super("PERMISSION_DENIED", message);
+  }
+}
+
 export class NotConfiguredError extends FirestepError {
   constructor(message: string) {
     super("NOT_CONFIGURED", message);
@@ -289,7 +313,7 @@ const KNOWN_CODES = new Set<string>([
   "INVALID_INPUT", "INVALID_OUTPUT", "INVALID_PAYLOAD", "INVALID_ARGUMENT", "INVALID_STEP_NAME", "UNSTORABLE_VALUE",
   "VALUE_TOO_LARGE", "FLOW_NOT_FOUND", "FLOW_NOT_REGISTERED", "FLOW_ALREADY_EXISTS", "INVALID_FLOW_STATE",
   "NOT_BLOCKED_ON_INTERRUPT", "CONFLICT", "FENCED", "NON_RETRIABLE", "STEP_FAILED", "POLL_TIMEOUT",
-  "INTERRUPT_SWALLOWED", "NON_DETERMINISM", "FLOW_CANCELLED", "CORRUPT_RECORD", "STORE_UNAVAILABLE", "NOT_CONFIGURED", "INTERNAL",
+  "INTERRUPT_SWALLOWED", "NON_DETERMINISM", "FLOW_CANCELLED", "CORRUPT_RECORD", "STORE_UNAVAILABLE", "QUEUE_UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_CONFIGURED", "INTERNAL",
 ]);
 function isKnownCode(code: string): code is ErrorCode {
   return KNOWN_CODES.has(code);

@@ -4,7 +4,7 @@
  * 30-day horizon; its payload, the WakeTask and nothing else; and the retry of transient enqueue errors.
  */
 import { createHash } from "node:crypto";
-import { InvalidArgumentError, StoreUnavailableError, formatIssues } from "../errors.js";
+import { InvalidArgumentError, QueueUnavailableError, formatIssues } from "../errors.js";
 import { WakeTaskSchema, type WakeTask } from "../schemas.js";
 
 const HOUR_MS = 3_600_000;
@@ -108,13 +108,13 @@ export async function enqueueWithRetry(send: () => Promise<unknown>, target: Enq
   }
 }
 
-function enqueueFailed(e: unknown, { task, queue, taskId }: EnqueueTarget, transient: boolean, attempts: number): StoreUnavailableError {
+function enqueueFailed(e: unknown, { task, queue, taskId }: EnqueueTarget, transient: boolean, attempts: number): QueueUnavailableError {
   const what = `the "${task.reason}" wake-up of flow "${task.flowId}" (due ${new Date(task.at).toISOString()}, task id ${taskId}) on Cloud Tasks queue "${queue}"`;
   const why = e instanceof Error ? e.message : String(e);
   const message = transient
     ? `Could not enqueue ${what}: ${why} (gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}). Cloud Tasks is unavailable or overloaded; the flow is stored, so retry the call.`
     : `Cloud Tasks refused ${what}: ${why}. Check that the queue exists (deploy its task function first) and that this service account may enqueue to it (roles/cloudtasks.enqueuer).`;
-  return new StoreUnavailableError(message, { cause: e });
+  return new QueueUnavailableError(message, { cause: e });
 }
 
 function sleep(ms: number): Promise<void> {
