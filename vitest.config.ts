@@ -6,5 +6,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { METADATA_SERVER_DETECTION: "none" },
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

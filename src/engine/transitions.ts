@@ -127,6 +127,7 @@ export function resumeRecord(r: FlowRecord, payload: unknown, now: number, stepN
     ...r,
     rev: r.rev + 1,
     inbox,
+    waits: r.waits.filter((w) => w.step !== wait.step),
     updatedAt: now,
     ...(paused ? { pausedFrom: "scheduled" as FlowStatus } : { status: "scheduled" as FlowStatus }),
     wakeAt: now,

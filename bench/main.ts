@@ -1,0 +1,53 @@
+/**
+ * `npm run bench`: runs each scenario several times in fresh processes and prints medians.
+ *   node dist/bench/main.js [--runs N] [--quick] [--only NAME]
+ */
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf("--runs") + 1]) || 3;
+const quick = args.includes("--quick");
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const script = fileURLToPath(new URL("./scenarios.js", import.meta.url));
+
+interface Plan {
+  name: string;
+  scenario: string;
+  store: "memory" | "file";
+  arg?: string;
+  show: string[];
+}
+
+const plans: Plan[] = [
+  { name: "1 flow x 1,000 steps (memory)", scenario: "one-flow-1000", store: "memory", show: ["stepsPerSec", "ms", "peakRssMb"] },
+  { name: "1 flow x 1,000 steps (file, fsync)", scenario: "one-flow-1000", store: "file", show: ["stepsPerSec", "ms", "peakRssMb"] },
+  { name: "500 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "peakRssMb"] },
+  { name: "500 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "peakRssMb"] },
+  { name: "200 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "200", show: ["ms", "flowsPerSec", "peakRssMb"] },
+  { name: "200 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "200", show: ["ms", "flowsPerSec", "peakRssMb"] },
+  { name: "latency (file)", scenario: "latency", store: "file", show: ["sleep0MedianMs", "sleep0P95Ms", "resumeMedianMs", "resumeP95Ms"] },
+  ...["10", "100", "1000"].map((n) => ({ name: `replay, suspend after each step, N=${n} (file)`, scenario: "replay", store: "file" as const, arg: n, show: ["ms", "bytesRead", "bytesWritten"] })),
+  ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSleepingMb", "scheduledMs", "wakeAllMs", "peakRssMb"] }]),
+];
+
+console.log(`firestep bench - ${new Date().toISOString()} - node ${process.version} - ${cpus().length} x ${cpus()[0]?.model ?? "cpu"} - ${Math.round(totalmem() / 2 ** 30)} GiB - median of ${runs} runs\n`);
+for (const p of plans) {
+  if (only && !p.name.includes(only) && p.scenario !== only) continue;
+  const results: Array<Record<string, number>> = [];
+  for (let i = 0; i < (p.scenario === "sleeping-10k" ? 1 : runs); i++) {
+    const out = execFileSync(process.execPath, ["--expose-gc", script, p.scenario, p.store, p.arg ?? ""], { encoding: "utf8", maxBuffer: 1 << 24 });
+    results.push(JSON.parse(out.trim().split("\n").pop()!) as Record<string, number>);
+  }
+  const cells = p.show.map((k) => `${k}=${fmt(median(results.map((r) => r[k]!)))}`);
+  console.log(`${p.name.padEnd(48)} ${cells.join("  ")}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2);
+}

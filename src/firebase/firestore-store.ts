@@ -1,0 +1,280 @@
+/**
+ * The flow store on Cloud Firestore (firebase-admin). Layout: firestore-layout.ts; how a commit becomes
+ * writes: firestore-commit-plan.ts.
+ *
+ * Fencing: every write to a flow document carries a `lastUpdateTime` precondition equal to the update time
+ * this store last saw for it (from its own read or write, cached per flow), and the rev check is made
+ * against what that read or write saw. So a commit whose expected rev is stale, or that raced another
+ * writer, is rejected by Firestore and writes nothing; the store then reads once to tell a lost race
+ * (ConflictError) from a cache that was merely out of date. A step commit is one document write and, with
+ * a warm cache, no read.
+ */
+import { randomBytes } from "node:crypto";
+import { FieldPath, type DocumentReference, type DocumentSnapshot, type Firestore, type Query, type Timestamp } from "firebase-admin/firestore";
+import { ConflictError, CorruptRecordError, InvalidArgumentError, NotConfiguredError, StoreUnavailableError } from "../errors.js";
+import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
+import { FlowRecordSchema, HistoryEventSchema, StepRecordSchema, parseStored, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
+import { decodeCursor, encodeCursor, pageLimit } from "../stores/store-helpers.js";
+import { planCommit, planCreate, type CommitPlan } from "./firestore-commit-plan.js";
+import {
+  DEFAULT_COLLECTION, F, MAX_VALUE_BYTES, MetaSchema, PAGES_COLLECTION, PageSchema, isValidDocId, numberedEntries, parseJsonField, type Meta, type PageData,
+} from "./firestore-layout.js";
+import { CODE, errorCode, LayoutCache, type FlowState } from "./firestore-state.js";
+
+export interface FirestoreStoreStats {
+  /** Documents read (as Firestore bills them: a query that returns nothing counts one). */
+  reads: number;
+  /** Documents written or deleted. */
+  writes: number;
+}
+
+export interface FirestoreStoreOptions {
+  firestore: Firestore;
+  /** Collection of the flow documents (default "firestep-flows"). */
+  collection?: string;
+  /** Incremented with every document read and write this store makes. */
+  stats?: FirestoreStoreStats;
+}
+
+/** Attempts of one commit or delete whose precondition keeps failing before it is reported as a conflict. */
+const MAX_ATTEMPTS = 8;
+/** Page documents deleted together with the flow document in one batch (Firestore allows 500 writes). */
+const DELETE_BATCH = 450;
+
+export function createFirestoreStore(options: FirestoreStoreOptions): FlowStore {
+  return new FirestoreFlowStore(options);
+}
+
+class FirestoreFlowStore implements FlowStore {
+  readonly maxValueBytes = MAX_VALUE_BYTES;
+  private readonly db: Firestore;
+  private readonly collection: string;
+  private readonly stats: FirestoreStoreStats;
+  private readonly cache = new LayoutCache();
+
+  constructor(options: FirestoreStoreOptions) {
+    this.db = options.firestore;
+    this.collection = options.collection ?? DEFAULT_COLLECTION;
+    this.stats = options.stats ?? { reads: 0, writes: 0 };
+  }
+
+  async create(record: FlowRecord, events: HistoryEvent[] = []): Promise<{ created: boolean; record: FlowRecord }> {
+    const ref = this.ref(record.id);
+    if (!ref) throw new InvalidArgumentError(`Flow id "${record.id.slice(0, 60)}" cannot name a Firestore document: use 1-1500 bytes without "/", not "." or "..", not "__…__".`);
+    for (let attempt = 0; ; attempt++) {
+      const { data, meta } = planCreate(ref.path, record, events, randomBytes(6).toString("base64url"));
+      try {
+        const result = await this.io(() => ref.create(data));
+        this.stats.writes++;
+        this.cache.set(record.id, { rev: record.rev, updateTime: result.writeTime, meta });
+        return { created: true, record };
+      } catch (e) {
+        if (errorCode(e) !== CODE.ALREADY_EXISTS) throw e;
+      }
+      const existing = await this.readState(ref, "record");
+      if (existing) return { created: false, record: existing.record };
+      if (attempt >= MAX_ATTEMPTS) throw new ConflictError(record.id, "it was created and deleted repeatedly while creating it");
+    }
+  }
+
+  async get(id: string): Promise<FlowRecord | undefined> {
+    const ref = this.ref(id);
+    return ref ? (await this.readState(ref, "record"))?.record : undefined;
+  }
+
+  async load(id: string): Promise<LoadedFlow | undefined> {
+    const ref = this.ref(id);
+    if (!ref) return undefined;
+    const state = await this.readState(ref, "full");
+    if (!state) return undefined;
+    const raw = [...state.open!];
+    if (state.meta.pc > 0) {
+      for (const page of await this.readPages(ref, state.meta, state.readTime)) raw.push(...numberedEntries(page.j, id, `journal page ${page.n}`));
+    }
+    const steps = raw
+      .sort((a, b) => a[0] - b[0])
+      .map(([seq, json]) => {
+        const step = parseJsonField<StepRecord>(StepRecordSchema, json, id, `journal step ${seq}`);
+        if (step.seq !== seq) throw new CorruptRecordError(id, `journal step ${seq}`, `it says it is seq ${step.seq}`);
+        return step;
+      });
+    return { record: state.record, steps };
+  }
+
+  async commit(id: string, commit: Commit): Promise<FlowRecord> {
+    const ref = this.ref(id);
+    if (!ref) throw new ConflictError(id, "the flow does not exist");
+    let state: FlowState | undefined = this.cache.get(id);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      state ??= await this.readState(ref, "record");
+      if (!state) throw new ConflictError(id, "the flow does not exist");
+      if (state.rev !== commit.expectRev) {
+        if (state.cached) {
+          this.cache.forget(id, state.updateTime);
+          state = undefined;
+          continue;
+        }
+        throw new ConflictError(id, `expected rev ${commit.expectRev}, found ${state.rev}`);
+      }
+      if (commit.record.rev !== commit.expectRev + 1 || commit.record.id !== id) {
+        throw new InvalidArgumentError(`Commit to flow "${id}" must carry rev ${commit.expectRev + 1} and the same id.`);
+      }
+      const plan = planCommit({ flowId: id, flowPath: ref.path, meta: state.meta, commit, ...(state.open ? { open: state.open } : {}), ...(state.pages ? { pages: state.pages } : {}) });
+      if (plan.need === "open") {
+        state = await this.readState(ref, "full");
+        continue;
+      }
+      if (plan.need === "pages") {
+        // Pages are read at the instant the flow document was, so they match its layout.
+        if (state.readTime) state.pages = await this.readPages(ref, state.meta, state.readTime);
+        else state = await this.readState(ref, state.open ? "full" : "record");
+        continue;
+      }
+      const batch = this.db.batch();
+      batch.update(ref, plan.flowUpdate, { lastUpdateTime: state.updateTime });
+      for (const p of plan.pageSets) batch.set(ref.collection(PAGES_COLLECTION).doc(p.id), p.data);
+      for (const p of plan.pageDeletes) batch.delete(ref.collection(PAGES_COLLECTION).doc(p));
+      try {
+        const results = await this.io(() => batch.commit());
+        this.stats.writes += results.length;
+        this.cache.set(id, { rev: commit.record.rev, updateTime: results[0]!.writeTime, meta: plan.meta });
+        return commit.record;
+      } catch (e) {
+        this.cache.forget(id, state.updateTime);
+        if (!isLostRace(e)) throw e;
+        state = undefined;
+      }
+    }
+    throw new ConflictError(id, "the record kept changing while writing");
+  }
+
+  async history(id: string): Promise<HistoryEvent[]> {
+    const ref = this.ref(id);
+    if (!ref) return [];
+    const [snap] = await this.io(() => this.db.getAll(ref, { fieldMask: [F.history] }));
+    this.stats.reads++;
+    if (!snap?.exists) return [];
+    return numberedEntries(snap.get(F.history), id, "history").map(([n, json]) => parseJsonField<HistoryEvent>(HistoryEventSchema, json, id, `history event ${n}`));
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const limit = pageLimit(query);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidArgumentError(`List limit must be an integer from 1 to 1000; got ${limit}.`);
+    const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status];
+    if (statuses?.length === 0) return { flows: [] };
+    let q: Query = this.db.collection(this.collection);
+    if (query.flowName) q = q.where(F.flowName, "==", query.flowName);
+    if (statuses) q = statuses.length === 1 ? q.where(F.status, "==", statuses[0]) : q.where(F.status, "in", statuses);
+    q = q.orderBy(F.createdAt, "desc").orderBy(FieldPath.documentId(), "desc");
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      q = q.startAfter(c.createdAt, c.id);
+    }
+    const snap = await this.io(() => q.select(F.record).limit(limit + 1).get(), "list");
+    this.stats.reads += Math.max(1, snap.size);
+    const flows = snap.docs.slice(0, limit).map((d) => parseJsonField<FlowRecord>(FlowRecordSchema, d.get(F.record), d.id, "record"));
+    return { flows, ...(snap.size > limit ? { cursor: encodeCursor(flows[flows.length - 1]!) } : {}) };
+  }
+
+  async delete(id: string, expectRev: number): Promise<void> {
+    const ref = this.ref(id);
+    if (!ref) return;
+    let state: FlowState | undefined = this.cache.get(id);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      state ??= await this.readState(ref, "record");
+      if (!state) return;
+      if (state.rev !== expectRev) {
+        if (state.cached) {
+          this.cache.forget(id, state.updateTime);
+          state = undefined;
+          continue;
+        }
+        throw new ConflictError(id, `expected rev ${expectRev}, found ${state.rev}`);
+      }
+      const pages = state.meta.pc > 0 ? await this.pageRefs(ref, state.meta) : [];
+      const batch = this.db.batch();
+      batch.delete(ref, { lastUpdateTime: state.updateTime });
+      for (const p of pages.slice(0, DELETE_BATCH)) batch.delete(p);
+      try {
+        const results = await this.io(() => batch.commit());
+        this.stats.writes += results.length;
+      } catch (e) {
+        this.cache.forget(id, state.updateTime);
+        if (!isLostRace(e)) throw e;
+        state = undefined;
+        continue;
+      }
+      this.cache.forget(id);
+      // Pages beyond one batch go after the flow document; a later incarnation ignores any left behind.
+      for (let i = DELETE_BATCH; i < pages.length; i += DELETE_BATCH) {
+        const rest = this.db.batch();
+        for (const p of pages.slice(i, i + DELETE_BATCH)) rest.delete(p);
+        this.stats.writes += (await this.io(() => rest.commit())).length;
+      }
+      return;
+    }
+    throw new ConflictError(id, "the record kept changing while deleting");
+  }
+
+  private ref(id: string): DocumentReference | undefined {
+    return typeof id === "string" && isValidDocId(id) ? this.db.collection(this.collection).doc(id) : undefined;
+  }
+
+  /** Reads the flow document: its record and layout, or (`full`) also its open page. Caches what it saw. */
+  private async readState(ref: DocumentReference, what: "record" | "full"): Promise<(FlowState & { record: FlowRecord; readTime: Timestamp }) | undefined> {
+    const snap: DocumentSnapshot | undefined =
+      what === "full" ? await this.io(() => ref.get()) : (await this.io(() => this.db.getAll(ref, { fieldMask: [F.record, F.meta] })))[0];
+    this.stats.reads++;
+    if (!snap?.exists) {
+      this.cache.forget(ref.id);
+      return undefined;
+    }
+    const record = parseJsonField<FlowRecord>(FlowRecordSchema, snap.get(F.record), ref.id, "record");
+    const meta = parseJsonField<Meta>(MetaSchema, snap.get(F.meta), ref.id, "layout");
+    const state: FlowState & { record: FlowRecord; readTime: Timestamp } = { record, rev: record.rev, updateTime: snap.updateTime!, meta, readTime: snap.readTime };
+    if (what === "full") state.open = new Map(numberedEntries(snap.get(F.journal), ref.id, "journal"));
+    this.cache.set(ref.id, { rev: record.rev, updateTime: state.updateTime, meta });
+    return state;
+  }
+
+  /** The sealed pages of this incarnation, read at the same instant as the flow document of `state`. */
+  private async readPages(ref: DocumentReference, meta: Meta, readTime: Timestamp): Promise<PageData[]> {
+    const q = ref.collection(PAGES_COLLECTION).where("g", "==", meta.g);
+    const snap = await this.io(() => this.db.runTransaction((tx) => tx.get(q), { readOnly: true, readTime }));
+    this.stats.reads += Math.max(1, snap.size);
+    const pages = snap.docs.map((d) => parseStored(PageSchema, d.data(), ref.id, `journal page ${d.id}`));
+    if (pages.length !== meta.pc) throw new CorruptRecordError(ref.id, "journal pages", `expected ${meta.pc}, found ${pages.length}`);
+    return pages.sort((a, b) => a.n - b.n);
+  }
+
+  private async pageRefs(ref: DocumentReference, meta: Meta): Promise<DocumentReference[]> {
+    const snap = await this.io(() => ref.collection(PAGES_COLLECTION).where("g", "==", meta.g).select().get());
+    this.stats.reads += Math.max(1, snap.size);
+    return snap.docs.map((d) => d.ref);
+  }
+
+  /** Runs a Firestore call, turning an outage into StoreUnavailableError and a missing index into NotConfiguredError. */
+  private async io<T>(fn: () => Promise<T>, what?: "list"): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = errorCode(e);
+      if (what === "list" && code === CODE.FAILED_PRECONDITION) {
+        throw new NotConfiguredError(
+          `Listing flows needs the composite indexes in firestore.indexes.json of the firestep package on collection "${this.collection}": ` +
+            `deploy them (firebase deploy --only firestore:indexes). Firestore said: ${(e as Error).message}`,
+        );
+      }
+      if (code === CODE.UNAVAILABLE || code === CODE.DEADLINE_EXCEEDED || code === CODE.RESOURCE_EXHAUSTED) {
+        throw new StoreUnavailableError(`Firestore is unavailable (${(e as Error).message}); try again later.`, { cause: e });
+      }
+      throw e;
+    }
+  }
+}
+
+/** A write that failed because the flow document changed (or vanished) since it was read. */
+function isLostRace(e: unknown): boolean {
+  const code = errorCode(e);
+  return code === CODE.FAILED_PRECONDITION || code === CODE.ABORTED || code === CODE.NOT_FOUND;
+}

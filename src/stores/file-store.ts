@@ -1,0 +1,387 @@
+/**
+ * The embedded flow store: one append-only log file per flow in a local directory (format in
+ * file-log.ts). Safe for several processes sharing the directory; every write is durable before its
+ * promise resolves.
+ *
+ * - A commit is one `write(2)` of one line (O_APPEND) and one fdatasync. The writer then checks with fstat
+ *   that the file grew by exactly its line; if not, it reads what was appended since its last read and
+ *   sees whether its line or a racing one took the rev (first writer wins, the others get ConflictError).
+ * - Create writes the first line to a temporary file and hard-links it into place, which fails when the
+ *   name exists: no one ever sees a half-created flow, and exactly one creator wins.
+ * - Delete appends a `delete` line (won like a commit), then replaces the file with a stub holding only that
+ *   line, so the data is gone. A later create uses the next generation's file name (`<id>@<n+1>.log`);
+ *   a writer still holding the old file can only append after the delete, where nothing applies.
+ * - Each process caches, per flow, an open descriptor and the folded state with its byte offset, and reads
+ *   only bytes appended since; the cache is a bounded LRU.
+ */
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConflictError, CorruptRecordError } from "../errors.js";
+import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
+import type { FlowRecord, HistoryEvent } from "../schemas.js";
+import { closeFd, createExclusive, DataSyncer, ensureDir, fdatasync, fstat, fsyncDir, linkExclusive, listDir, openLog, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
+import { FLOW_FILE_PATTERN, flowFileName, TEMP_PREFIX } from "./file-names.js";
+import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
+
+export interface FileStoreOptions {
+  /** Directory holding the flow files; created if missing. */
+  dir: string;
+  /** Largest JSON size of one step's value (default 4 MiB). */
+  maxValueBytes?: number;
+  /** fdatasync every write before resolving (default true). Turn off only for throwaway data. */
+  fsync?: boolean;
+  /** Flows whose descriptor and state stay cached in this process (default 256). */
+  maxOpenFlows?: number;
+}
+
+/** One flow's current log file, open, with its state folded up to `log.offset`. */
+interface Entry {
+  id: string;
+  generation: number;
+  file: string;
+  fd: number;
+  closed: boolean;
+  log: FlowLog;
+}
+
+/** Where the generation chain of an id ends: its live entry, or the generation a create would take. */
+interface Found {
+  entry: Entry | undefined;
+  generation: number;
+  /** Deleted generations whose data is still on disk (the deleter stopped before replacing them with a stub). */
+  unreclaimed: string[];
+}
+
+const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
+const LIST_PARALLELISM = 32;
+
+export function createFileStore(options: FileStoreOptions): FlowStore {
+  const dir = path.resolve(options.dir);
+  const sync = options.fsync ?? true;
+  const maxOpen = Math.max(1, options.maxOpenFlows ?? 256);
+  const entries = new Map<string, Entry>(); // insertion order = least recently used first
+  const listCache = new Map<string, { ino: number; size: number; log: FlowLog }>();
+  const locks = new KeyedLock();
+  const syncer = new DataSyncer();
+  let ready: Promise<void> | undefined;
+
+  const fileOf = (id: string, generation: number) => path.join(dir, flowFileName(id, generation));
+
+  function init(): Promise<void> {
+    ready ??= ensureDir(dir, sync).then(
+      () => void removeStaleTemps(dir),
+      (e: unknown) => {
+        ready = undefined; // let a later call retry once the directory is fixed
+        throw e;
+      },
+    );
+    return ready;
+  }
+
+  function remember(e: Entry): void {
+    entries.delete(e.id);
+    entries.set(e.id, e);
+    for (const old of entries.values()) {
+      if (entries.size <= maxOpen) break;
+      if (old === e) continue;
+      entries.delete(old.id);
+      void locks.run(old.id, () => closeEntry(old));
+    }
+  }
+
+  async function forget(e: Entry): Promise<void> {
+    if (entries.get(e.id) === e) entries.delete(e.id);
+    await closeEntry(e);
+  }
+
+  /** Folds whatever was appended since the entry's last read. */
+  async function catchUp(e: Entry): Promise<void> {
+    const { size } = fstat(e.fd, e.file);
+    if (size > e.log.offset) foldChunk(e.log, await readRange(e.fd, e.log.offset, size, e.file));
+  }
+
+  /** Finds the flow's live generation. With `fresh`, a cached entry first reads what others appended. */
+  async function find(id: string, fresh: boolean): Promise<Found> {
+    const unreclaimed: string[] = [];
+    let generation = 0;
+    const cached = entries.get(id);
+    if (cached) {
+      remember(cached);
+      if (fresh) await guarded(cached, () => catchUp(cached));
+      if (!cached.log.deleted) return { entry: cached, generation: cached.generation, unreclaimed };
+      generation = cached.generation + 1;
+      await forget(cached);
+    }
+    for (;; generation++) {
+      const file = fileOf(id, generation);
+      const fd = await openLog(file);
+      if (fd === undefined) return { entry: undefined, generation, unreclaimed };
+      const e: Entry = { id, generation, file, fd, closed: false, log: emptyLog(id, path.basename(file), true) };
+      await guarded(e, () => catchUp(e));
+      if (!e.log.started) {
+        await closeEntry(e);
+        throw new CorruptRecordError(id, `log file ${file}`, "it has no complete first line");
+      }
+      if (!e.log.deleted) {
+        remember(e);
+        return { entry: e, generation, unreclaimed };
+      }
+      if (!e.log.stub) unreclaimed.push(file);
+      await closeEntry(e);
+    }
+  }
+
+  /** Runs `fn` on an entry; on failure the entry's state is unknown, so it is dropped from the cache. */
+  async function guarded<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await forget(e);
+      throw err;
+    }
+  }
+
+  /**
+   * Appends one line claiming rev `line.rev`, durably, and says whether it won that rev. Either way the
+   * entry's state is up to date with the file afterwards.
+   */
+  function append(e: Entry, line: LogLine): Promise<boolean> {
+    return guarded(e, async () => {
+      const { json, bytes } = encodeLine(line);
+      const before = e.log.offset;
+      writeOnce(e.fd, bytes, e.file);
+      const { size } = fstat(e.fd, e.file);
+      if (sync) await syncer.sync(e.fd, e.file); // also makes a racing winner's line durable before a loser reports
+      if (size === before + bytes.length) {
+        foldOwnLine(e.log, json, size); // nothing else was appended: the line follows the state we hold
+        return true;
+      }
+      return foldChunk(e.log, await readRange(e.fd, before, size, e.file), line.nonce);
+    });
+  }
+
+  /** Writes `bytes` to a new temporary file in the directory, synced; returns it still open. */
+  async function writeTemp(bytes: Buffer): Promise<{ file: string; fd: number }> {
+    const file = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const fd = await createExclusive(file);
+    try {
+      writeOnce(fd, bytes, file);
+      if (sync) await fdatasync(fd, file);
+      return { file, fd };
+    } catch (err) {
+      await closeFd(fd);
+      await removeQuietly(file);
+      throw err;
+    }
+  }
+
+  /** Replaces a deleted generation's file by a stub holding only a delete line. Safe to repeat or race. */
+  async function reclaim(file: string, line: LogLine): Promise<void> {
+    const temp = await writeTemp(encodeLine(line).bytes);
+    await closeFd(temp.fd);
+    try {
+      await renameOver(temp.file, file);
+    } catch (err) {
+      await removeQuietly(temp.file);
+      throw err;
+    }
+    if (sync) await fsyncDir(dir);
+  }
+
+  async function reclaimAll(files: string[]): Promise<void> {
+    for (const file of files) await reclaim(file, { op: "delete", rev: 0, nonce: randomUUID() });
+  }
+
+  /** The current record of a list candidate file, read incrementally via a per-name cache. */
+  async function listed(name: string): Promise<FlowRecord | undefined> {
+    const file = path.join(dir, name);
+    const fd = await openLog(file);
+    if (fd === undefined) return undefined;
+    try {
+      const { ino, size } = fstat(fd, file);
+      const c = listCache.get(name);
+      if (c && c.ino === ino && c.size === size) return c.log.deleted ? undefined : c.log.record;
+      // Fold into a copy: concurrent list calls may be reading the same file.
+      const log = c && c.ino === ino && c.size < size ? { ...c.log } : emptyLog(undefined, name, false);
+      if (size > log.offset) foldChunk(log, await readRange(fd, log.offset, size, file));
+      listCache.set(name, { ino, size, log });
+      return log.deleted ? undefined : log.record;
+    } finally {
+      await closeFd(fd);
+    }
+  }
+
+  return {
+    maxValueBytes: options.maxValueBytes ?? 4 * 1024 * 1024,
+
+    create(record: FlowRecord, events: HistoryEvent[] = []) {
+      return locks.run(record.id, async () => {
+        await init();
+        const id = record.id;
+        const { json, bytes } = encodeLine({ op: "create", rev: record.rev, nonce: randomUUID(), record, ...(events.length ? { events } : {}) });
+        let temp: { file: string; fd: number } | undefined;
+        try {
+          for (;;) {
+            const found = await find(id, true);
+            if (found.entry) return { created: false, record: structuredClone(found.entry.log.record!) };
+            await reclaimAll(found.unreclaimed);
+            temp ??= await writeTemp(bytes);
+            const file = fileOf(id, found.generation);
+            if (!(await linkExclusive(temp.file, file))) continue; // another process created it first: read theirs
+            if (sync) await fsyncDir(dir);
+            const e: Entry = { id, generation: found.generation, file, fd: temp.fd, closed: false, log: emptyLog(id, path.basename(file), true) };
+            temp.fd = -1; // now owned by the entry
+            foldOwnLine(e.log, json, bytes.length);
+            remember(e);
+            return { created: true, record: structuredClone(e.log.record!) };
+          }
+        } finally {
+          if (temp) {
+            if (temp.fd >= 0) await closeFd(temp.fd);
+            await removeQuietly(temp.file);
+          }
+        }
+      });
+    },
+
+    get(id) {
+      return locks.run(id, async () => {
+        await init();
+        const { entry } = await find(id, true);
+        return entry ? structuredClone(entry.log.record!) : undefined;
+      });
+    },
+
+    load(id): Promise<LoadedFlow | undefined> {
+      return locks.run(id, async () => {
+        await init();
+        const { entry } = await find(id, true);
+        return entry ? { record: structuredClone(entry.log.record!), steps: structuredClone(entry.log.steps) } : undefined;
+      });
+    },
+
+    commit(id, commit: Commit) {
+      return locks.run(id, async () => {
+        await init();
+        let { entry } = await find(id, false);
+        // Trust the cache only when it agrees with the caller; a stale cache just costs a conflict.
+        if (!entry || entry.log.record!.rev !== commit.expectRev) ({ entry } = await find(id, true));
+        checkCommit(id, entry?.log.record, commit);
+        const won = await append(entry!, {
+          op: "commit",
+          rev: commit.expectRev + 1,
+          nonce: randomUUID(),
+          record: commit.record,
+          ...(commit.steps?.length ? { steps: commit.steps } : {}),
+          ...(commit.truncateFrom !== undefined ? { truncateFrom: commit.truncateFrom } : {}),
+          ...(commit.events?.length ? { events: commit.events } : {}),
+        });
+        if (!won) throw new ConflictError(id, entry!.log.deleted ? "the flow was deleted" : `another writer committed rev ${commit.expectRev + 1} first`);
+        return structuredClone(entry!.log.record!);
+      });
+    },
+
+    history(id) {
+      return locks.run(id, async () => {
+        await init();
+        const { entry } = await find(id, true);
+        return entry ? structuredClone(entry.log.history) : [];
+      });
+    },
+
+    async list(query: ListQuery): Promise<ListPage> {
+      await init();
+      const limit = pageLimit(query);
+      const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const names = (await listDir(dir)).filter((n) => FLOW_FILE_PATTERN.test(n));
+      const present = new Set(names);
+      for (const name of listCache.keys()) if (!present.has(name)) listCache.delete(name);
+      const records = await mapLimit(names, LIST_PARALLELISM, listed);
+      const all = records.filter((r): r is FlowRecord => r !== undefined && matchesQuery(r, query) && (!cursor || afterCursor(r, cursor)));
+      all.sort(compareNewestFirst);
+      const page = all.slice(0, limit);
+      return { flows: structuredClone(page), ...(all.length > limit ? { cursor: encodeCursor(page[page.length - 1]!) } : {}) };
+    },
+
+    delete(id, expectRev) {
+      return locks.run(id, async () => {
+        await init();
+        const { entry } = await find(id, true);
+        if (!entry) return;
+        if (entry.log.record!.rev !== expectRev) throw new ConflictError(id, `expected rev ${expectRev}, found ${entry.log.record!.rev}`);
+        const line: LogLine = { op: "delete", rev: expectRev + 1, nonce: randomUUID() };
+        const won = await append(entry, line);
+        if (!won && !entry.log.deleted) throw new ConflictError(id, `another writer committed rev ${expectRev + 1} first`);
+        await forget(entry);
+        if (won) await reclaim(entry.file, line);
+      });
+    },
+
+    async close() {
+      await locks.idle();
+      const open = [...entries.values()];
+      entries.clear();
+      listCache.clear();
+      await Promise.all(open.map(closeEntry));
+    },
+  };
+}
+
+async function closeEntry(e: Entry): Promise<void> {
+  if (e.closed) return;
+  e.closed = true;
+  await closeFd(e.fd);
+}
+
+/** Best effort: temporary files left by a process that crashed mid-create or mid-delete. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  try {
+    const now = Date.now();
+    for (const name of await fs.promises.readdir(dir)) {
+      if (!name.startsWith(TEMP_PREFIX)) continue;
+      const file = path.join(dir, name);
+      const s = await fs.promises.stat(file).catch(() => undefined);
+      if (s && now - s.mtimeMs > TEMP_MAX_AGE_MS) await removeQuietly(file);
+    }
+  } catch {
+    // the directory is usable; a leftover temp file only wastes space
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Runs tasks one at a time per key, in call order; different keys run concurrently. */
+class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const result = prev.then(fn);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+
+  async idle(): Promise<void> {
+    while (this.tails.size) await Promise.all(this.tails.values());
+  }
+}
