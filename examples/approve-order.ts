@@ -18,8 +18,6 @@ async function paymentCleared(orderId: string): Promise<boolean> {
   return n >= 3;
 }
 
-let flakyCalls = 0;
-
 export const approveOrder = onScheduledFlow(
   {
     name: "approveOrder",
@@ -32,8 +30,8 @@ export const approveOrder = onScheduledFlow(
     if (!approved) return { orderId, approved: false };
     await sleep("cool-off", coolOffSeconds);
     await poll({ name: "wait-for-payment", pollPeriodSeconds: pollSeconds, timeoutSeconds: 86_400 }, () => paymentCleared(order.id));
-    const receipt = await run({ name: "send-receipt", retryConfig: { maxAttempts: 3, minBackoffSeconds: 1 } }, async () => {
-      if (++flakyCalls === 1) throw new Error("mail server busy");
+    const receipt = await run({ name: "send-receipt", retryConfig: { maxAttempts: 3, minBackoffSeconds: 1 } }, async ({ attempt }) => {
+      if (attempt === 1) throw new Error("mail server busy");
       return `receipt-${order.id}-${order.total}${order.currency}`;
     });
     return { orderId, approved: true, receipt };

@@ -288,10 +288,16 @@ export function serializeError(e: unknown): SerializedError {
   return { name: "Error", code: "USER_ERROR", message: typeof e === "string" ? e : safeString(e) };
 }
 
-/** The error without its stack, as it may be shown to an HTTP client or in an operation. */
+/** The error without any stack (its own or a cause's), as it may be shown to an HTTP client or in an operation. */
 export function publicError(e: SerializedError): Omit<SerializedError, "stack"> {
   const { stack: _stack, ...rest } = e;
-  return rest;
+  return rest.details ? { ...rest, details: withoutStacks(rest.details) as Record<string, unknown> } : rest;
+}
+
+function withoutStacks(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutStacks);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== "stack").map(([k, x]) => [k, withoutStacks(x)]));
 }
 
 const REBUILD: Record<string, (s: SerializedError) => Error> = {

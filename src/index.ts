@@ -4,7 +4,7 @@
  * `firestep/firebase`, as a Cloud Function with Firestore state and Cloud Tasks wake-ups.
  */
 export { defineFlow, onScheduledFlow, action, type Flow, type FlowConfig, type FlowRef, type Action, type FlowInput, type FlowOutput } from "./flow.js";
-export { run, runAction, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, type RunOptions } from "./engine/steps.js";
+export { run, runAction, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, type RunOptions, type StepAttempt } from "./engine/steps.js";
 export { InterruptError, isInterruptError } from "./engine/suspension.js";
 export type { RetryConfig, PollConfig } from "./engine/retry-policy.js";
 export type { Operation } from "./engine/operation.js";

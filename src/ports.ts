@@ -74,7 +74,7 @@ export interface TaskQueue {
 
 /** A queue that delivers in this process: the embedded runtime listens on it. */
 export interface LocalTaskQueue extends TaskQueue {
-  listen(handler: (task: WakeTask) => Promise<void>): void;
+  listen(handler: (task: WakeTask, meta: { taskId: string }) => Promise<void>): void;
   /** Resolves when nothing is due now or running (future tasks may remain). */
   idle(): Promise<void>;
   /** Tasks still waiting for their time. */

@@ -27,8 +27,14 @@ export interface RunOptions {
   retryConfig?: RetryConfig;
 }
 
+/** What a step function is told about the attempt it runs in. */
+export interface StepAttempt {
+  /** 1 on the first try, 2 on the first retry, ... */
+  attempt: number;
+}
+
 /** Runs `fn` once and memoizes its result; on replay returns the stored result without calling `fn`. */
-export function run<T>(nameOrOptions: string | RunOptions, fn: () => Promise<T> | T): Promise<T> {
+export function run<T>(nameOrOptions: string | RunOptions, fn: (attempt: StepAttempt) => Promise<T> | T): Promise<T> {
   const ctx = currentContext("run");
   const opts = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
   if (typeof fn !== "function") throw new InvalidArgumentError(`run("${opts?.name}") needs a function as its second argument.`);
@@ -61,7 +67,7 @@ async function executeStep<T>(
   kind: StepKind,
   name: string,
   retryConfig: RetryConfig | undefined,
-  fn: () => Promise<T> | T,
+  fn: (attempt: StepAttempt) => Promise<T> | T,
 ): Promise<T> {
   const { key, call, done } = ctx.nextCall(name, kind);
   if (done) return replay<T>(done);
@@ -72,7 +78,7 @@ async function executeStep<T>(
   ctx.event({ type: "step.started", step: key, attempt, at: startedAt }, false);
   let value: T;
   try {
-    value = await fn();
+    value = await fn({ attempt });
   } catch (e) {
     if (isInterruptError(e) || isStopSignal(e)) throw e;
     const failure = serializeError(e);

@@ -36,18 +36,28 @@ export function newFlowRecord(args: { id: string; flowName: string; version?: st
 export type DeliveryDecision =
   | { action: "claim" }
   | { action: "ignore"; why: string }
-  /** Not yet: deliver again at `at`. */
+  /** Another runner holds the lease: watch it, so the flow is taken over if that runner dies. */
+  | { action: "watch-lease"; at: number; why: string }
+  /** Delivered before the flow's wake time (the Cloud Tasks emulator does this; so do 30-day hops): deliver again at `at`. */
   | { action: "defer"; at: number; why: string };
 
-export function decideDelivery(r: FlowRecord, now: number): DeliveryDecision {
+/**
+ * What a delivery of a wake-up task should do. A lease watch that finds the flow no longer running does
+ * nothing more: the runner stored its outcome and enqueued its own next wake-up (were it to crash between
+ * the two, the task that delivered it is retried by the queue).
+ */
+export function decideDelivery(r: FlowRecord, now: number, reason?: WakeTask["reason"]): DeliveryDecision {
   if (isFinished(r.status)) return { action: "ignore", why: `flow is ${r.status}` };
   if (r.status === "paused") return { action: "ignore", why: "flow is paused" };
   if (r.status === "running") {
-    if (r.lease && r.lease.until > now) return { action: "defer", at: r.lease.until, why: "another runner holds the lease" };
+    if (r.lease && r.lease.until > now) return { action: "watch-lease", at: r.lease.until, why: "another runner holds the lease" };
     return { action: "claim" };
   }
   if (r.wakeAt === undefined) return { action: "ignore", why: "flow waits for an interrupt" };
-  if (r.wakeAt > now) return { action: "defer", at: r.wakeAt, why: "woken early" };
+  if (r.wakeAt > now) {
+    if (reason === "lease") return { action: "ignore", why: "the runner finished; its own wake-up is queued" };
+    return { action: "defer", at: r.wakeAt, why: "woken early" };
+  }
   return { action: "claim" };
 }
 

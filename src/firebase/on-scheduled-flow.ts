@@ -45,7 +45,7 @@ export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType>(
       });
       return;
     }
-    const result = await getRuntime().deliver(parsed.data);
+    const result = await getRuntime().deliver(parsed.data, { taskId: request.id });
     logger.debug(`firestep: ${flow.name}/${parsed.data.flowId} ${result.result}`, { ...result, retryCount: request.retryCount });
   });
   return Object.assign(handler, { flow });

@@ -21,8 +21,8 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   const seen = new Set<string>();
   const timers = new Map<number, () => void>();
   let nextTimer = 0;
-  let handler: ((task: WakeTask) => Promise<void>) | undefined;
-  const backlog: WakeTask[] = [];
+  let handler: ((task: WakeTask, meta: { taskId: string }) => Promise<void>) | undefined;
+  const backlog: Array<[WakeTask, string]> = [];
   let running = 0;
   let closed = false;
   let idleWaiters: Array<() => void> = [];
@@ -36,17 +36,17 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   };
   let dueNow = 0;
 
-  function dispatch(task: WakeTask, attempt: number): void {
+  function dispatch(task: WakeTask, key: string, attempt: number): void {
     if (closed) return;
     if (!handler) {
-      backlog.push(task);
+      backlog.push([task, key]);
       return;
     }
     running++;
-    handler(task)
+    handler(task, { taskId: key })
       .catch((e) => {
         if (attempt >= maxRetries) options.onDrop?.(task, e);
-        else schedule(task, Math.min(60_000, 100 * 2 ** attempt), attempt + 1);
+        else schedule(task, key, Math.min(60_000, 100 * 2 ** attempt), attempt + 1);
       })
       .finally(() => {
         running--;
@@ -54,13 +54,13 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       });
   }
 
-  function schedule(task: WakeTask, delayMs: number, attempt: number): void {
+  function schedule(task: WakeTask, key: string, delayMs: number, attempt: number): void {
     const id = nextTimer++;
     if (delayMs <= 0) dueNow++;
     const cancel = clock.setTimer(delayMs, () => {
       timers.delete(id);
       if (delayMs <= 0) dueNow--;
-      dispatch(task, attempt);
+      dispatch(task, key, attempt);
       settleIdle();
     });
     timers.set(id, cancel);
@@ -72,11 +72,11 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       if (seen.has(dedupeKey)) return;
       seen.add(dedupeKey);
       if (seen.size > DEDUPE_MEMORY) seen.delete(seen.values().next().value as string);
-      schedule(task, task.at - clock.now(), 0);
+      schedule(task, dedupeKey, task.at - clock.now(), 0);
     },
     listen(h) {
       handler = h;
-      for (const t of backlog.splice(0)) dispatch(t, 0);
+      for (const [t, k] of backlog.splice(0)) dispatch(t, k, 0);
     },
     idle() {
       return new Promise<void>((resolve) => {

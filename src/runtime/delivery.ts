@@ -3,6 +3,7 @@
  * each completed step stored as it completes, store the outcome, then enqueue what comes next. At-least-once
  * delivery is expected: a duplicate, early or stale task does no work and leaves the flow correct.
  */
+import { randomUUID } from "node:crypto";
 import { ConflictError, FencedError, isFirestepError } from "../errors.js";
 import { lookupFlow, type Flow } from "../flow.js";
 import { invokeFlow, type Outcome } from "../engine/invoke.js";
@@ -18,15 +19,27 @@ export type DeliveryResult =
 
 const MAX_CLAIM_TRIES = 5;
 
-export async function deliverTask(core: RuntimeCore, task: WakeTask): Promise<DeliveryResult> {
+/** Facts about one delivery from the queue that carried it. */
+export interface DeliveryMeta {
+  /** The queue's id for the task being delivered (Cloud Tasks' task name, the local queue's dedupe key). */
+  taskId?: string;
+}
+
+export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: DeliveryMeta = {}): Promise<DeliveryResult> {
   for (let attempt = 0; attempt < MAX_CLAIM_TRIES; attempt++) {
     const record = await core.store.get(task.flowId);
     if (!record) return { result: "ignored", why: "no such flow" };
     const now = core.clock.now();
-    const decision = decideDelivery(record, now);
+    const decision = decideDelivery(record, now, task.reason);
     if (decision.action === "ignore") return { result: "ignored", why: decision.why };
+    if (decision.action === "watch-lease") {
+      // Every delivery that finds the same lease asks for the same watch, so duplicates collapse into one task.
+      await core.enqueue(record, decision.at, "lease", `${record.id}|e${record.epoch}|lease|${decision.at}`);
+      return { result: "deferred", at: decision.at, why: decision.why };
+    }
     if (decision.action === "defer") {
-      await core.enqueue(record, decision.at, task.reason === "lease" ? "lease" : "wake", true);
+      // The next hop's id derives from this task's, so a chain of early deliveries never collides with itself.
+      await core.enqueue(record, decision.at, task.reason, `${meta.taskId ?? randomUUID()}|defer`);
       return { result: "deferred", at: decision.at, why: decision.why };
     }
     const flow = core.flowFor(record);

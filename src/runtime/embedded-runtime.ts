@@ -32,8 +32,8 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
   });
   runtime = createRuntime({ ...options, queue, clock });
   const rt = runtime;
-  queue.listen(async (task) => {
-    await rt.deliver(task);
+  queue.listen(async (task, meta) => {
+    await rt.deliver(task, meta);
   });
   const ready = options.recover === false ? Promise.resolve(0) : recover(rt);
   return {
@@ -68,7 +68,7 @@ export async function recover(rt: FlowRuntime): Promise<number> {
 /** Flows whose code this process has not loaded are left for a process that has. */
 function knows(rt: FlowRuntime, flowName: string): boolean {
   try {
-    rt.core.flowFor({ flowName } as Parameters<FlowRuntime["core"]["flowFor"]>[0]);
+    rt.core.findFlow(flowName);
     return true;
   } catch {
     return false;

@@ -60,19 +60,23 @@ export class RuntimeCore {
     for (const f of opts.flows ?? []) this.flows.set(f.name, f);
   }
 
-  flowFor(record: FlowRecord): Flow {
-    return this.flows.get(record.flowName) ?? lookupFlow(record.flowName);
+  /** The code of the flow named `name`: given to this runtime, or defined in this process. */
+  findFlow(name: string): Flow {
+    return this.flows.get(name) ?? lookupFlow(name);
+  }
+
+  flowFor(record: Pick<FlowRecord, "flowName">): Flow {
+    return this.findFlow(record.flowName);
   }
 
   /**
-   * Enqueues a wake-up for `record` at `at`. The dedupe key is the same for the same wake-up of the same
-   * record revision (so a repeated enqueue is one task), unless `unique` asks for a fresh one: a deferral
-   * must not collide with the task being deferred, which queues remember for a while.
+   * Enqueues a wake-up for `record` at `at`. By default the dedupe key names this wake-up of this record
+   * revision, so enqueueing it twice makes one task; deliveries pass their own key where they must not
+   * collide with the task being delivered.
    */
-  async enqueue(record: FlowRecord, at: number, reason: WakeTask["reason"], unique = false): Promise<void> {
+  async enqueue(record: FlowRecord, at: number, reason: WakeTask["reason"], dedupeKey?: string): Promise<void> {
     const task: WakeTask = { flowId: record.id, flowName: record.flowName, reason, at };
-    const salt = unique ? `|${this.clock.now()}-${randomUUID().slice(0, 8)}` : "";
-    await this.queue.enqueue({ task, dedupeKey: `${record.id}|${record.rev}|${reason}|${at}${salt}` });
+    await this.queue.enqueue({ task, dedupeKey: dedupeKey ?? `${record.id}|${record.rev}|${reason}|${at}` });
     this.metrics.count("tasks_enqueued_total", { reason });
   }
 

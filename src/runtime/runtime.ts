@@ -19,7 +19,7 @@ import {
 } from "../engine/transitions.js";
 import type { ListPage, ListQuery } from "../ports.js";
 import type { FlowRecord, HistoryEvent, StepRecord, WakeTask } from "../schemas.js";
-import { afterOutcome, deliverTask, type DeliveryResult } from "./delivery.js";
+import { afterOutcome, deliverTask, type DeliveryMeta, type DeliveryResult } from "./delivery.js";
 import { RuntimeCore, type FlowEventListener, type RuntimeOptions } from "./runtime-core.js";
 
 export interface ScheduleOptions {
@@ -54,7 +54,7 @@ export interface FlowRuntime {
   retryFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
   deleteFlow(flow: FlowRef | undefined, flowId: string): Promise<void>;
   /** Handles one wake-up task (called by the queue). */
-  deliver(task: WakeTask): Promise<DeliveryResult>;
+  deliver(task: WakeTask, meta?: DeliveryMeta): Promise<DeliveryResult>;
   subscribe(listener: FlowEventListener): () => void;
   close(): Promise<void>;
 }
@@ -182,7 +182,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       await store.delete(flowId, r.rev);
     },
 
-    deliver: (task) => deliverTask(core, task),
+    deliver: (task, meta) => deliverTask(core, task, meta),
     subscribe: (listener) => core.subscribe(listener),
     async close() {
       await core.queue.close?.();
