@@ -112,6 +112,7 @@ async function main(): Promise<Record<string, number | string>> {
           for (;;) {
             await rt.idle();
             if ((await rt.getFlowState(waitsForPerson, w.name)).blockedOnStep) break;
+            await new Promise((r) => setTimeout(r, 0));
           }
           const t1 = performance.now();
           await rt.resumeFlow(waitsForPerson, w.name, { ok: true });

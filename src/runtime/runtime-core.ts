@@ -30,11 +30,15 @@ export interface RuntimeOptions {
   logger?: (level: "debug" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
 }
 
+/**
+ * Real time. A timer for later does not keep the process alive (a flow sleeping for a day must not stop
+ * a script from exiting; the next process re-arms it), but work that is due now does.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
+    if (ms > 0) t.unref?.();
     return () => clearTimeout(t);
   },
 };
