@@ -1,3 +1,4 @@
 /** Every example flow, for the example runner and the functions codebase. */
 export { approveOrder } from "./approve-order.js";
 export { onboardUser, provisionWorkspace } from "./onboarding.js";
+export { dagReport } from "./dag-report.js";

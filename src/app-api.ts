@@ -29,5 +29,9 @@ export const continueFlow = (flow: FlowRef | undefined, flowId: string) => getRu
 export const cancelFlow = (flow: FlowRef | undefined, flowId: string, reason?: string) => getRuntime().cancelFlow(flow, flowId, reason);
 export const retryFlow = (flow: FlowRef | undefined, flowId: string) => getRuntime().retryFlow(flow, flowId);
 export const deleteFlow = (flow: FlowRef | undefined, flowId: string) => getRuntime().deleteFlow(flow, flowId);
+/** Sends a declared signal to a flow; the flow takes it with waitForSignal. */
+export const signalFlow = <F extends Flow>(flow: FlowRef<F>, flowId: string, name: string, payload: unknown) => getRuntime().signalFlow(flow, flowId, name, payload);
+/** Answers a declared query from the flow's journal, without running a step. */
+export const queryFlow = <F extends Flow>(flow: FlowRef<F>, flowId: string, name: string) => getRuntime().queryFlow(flow, flowId, name);
 
 export type { Operation };

@@ -24,6 +24,10 @@ export type ErrorCode =
   | "NON_RETRIABLE"
   | "STEP_FAILED"
   | "POLL_TIMEOUT"
+  | "INTERRUPT_TIMEOUT"
+  | "SIGNAL_TIMEOUT"
+  | "STEP_TIMEOUT"
+  | "DEADLINE_EXCEEDED"
   | "INTERRUPT_SWALLOWED"
   | "NON_DETERMINISM"
   | "FLOW_CANCELLED"
@@ -190,6 +194,30 @@ export class PollTimeoutError extends FirestepError {
   }
 }
 
+export class InterruptTimeoutError extends FirestepError {
+  constructor(step: string, seconds: number) {
+    super("INTERRUPT_TIMEOUT", `Interrupt "${step}" was not answered within ${seconds} s.`, { details: { step, seconds } });
+  }
+}
+
+export class SignalTimeoutError extends FirestepError {
+  constructor(name: string, seconds: number) {
+    super("SIGNAL_TIMEOUT", `No signal "${name}" arrived within ${seconds} s.`, { details: { signal: name, seconds } });
+  }
+}
+
+export class StepTimeoutError extends FirestepError {
+  constructor(step: string, seconds: number) {
+    super("STEP_TIMEOUT", `Step "${step}" did not finish within ${seconds} s (its timeoutSeconds).`, { details: { step, seconds } });
+  }
+}
+
+export class DeadlineExceededError extends FirestepError {
+  constructor(flowId: string, deadline: number) {
+    super("DEADLINE_EXCEEDED", `Flow "${flowId}" passed its deadline (${new Date(deadline).toISOString()}) before finishing.`, { details: { flowId } });
+  }
+}
+
 export class InterruptSwallowedError extends FirestepError {
   constructor(step: string) {
     super(
@@ -318,7 +346,7 @@ export function deserializeError(s: SerializedError): Error {
 const KNOWN_CODES = new Set<string>([
   "INVALID_INPUT", "INVALID_OUTPUT", "INVALID_PAYLOAD", "INVALID_ARGUMENT", "INVALID_STEP_NAME", "UNSTORABLE_VALUE",
   "VALUE_TOO_LARGE", "FLOW_NOT_FOUND", "FLOW_NOT_REGISTERED", "FLOW_ALREADY_EXISTS", "INVALID_FLOW_STATE",
-  "NOT_BLOCKED_ON_INTERRUPT", "CONFLICT", "FENCED", "NON_RETRIABLE", "STEP_FAILED", "POLL_TIMEOUT",
+  "NOT_BLOCKED_ON_INTERRUPT", "CONFLICT", "FENCED", "NON_RETRIABLE", "STEP_FAILED", "POLL_TIMEOUT", "INTERRUPT_TIMEOUT", "SIGNAL_TIMEOUT", "STEP_TIMEOUT", "DEADLINE_EXCEEDED",
   "INTERRUPT_SWALLOWED", "NON_DETERMINISM", "FLOW_CANCELLED", "CORRUPT_RECORD", "STORE_UNAVAILABLE", "QUEUE_UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_CONFIGURED", "INTERNAL",
 ]);
 function isKnownCode(code: string): code is ErrorCode {

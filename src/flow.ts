@@ -14,6 +14,23 @@ export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
   version?: string;
   /** Retry policy for this flow's `run` and `runAction` steps that give none. */
   defaultRetryConfig?: RetryConfig;
+  /** Signals the flow accepts (`signalFlow`), each with the schema its payload must match. */
+  signals?: Record<string, z.ZodType>;
+  /** Read-only views of a running flow (`queryFlow`), computed from its journal without running a step. */
+  queries?: Record<string, (view: FlowView) => unknown>;
+  /** The flow fails with DEADLINE_EXCEEDED if it has not finished this many seconds after it was scheduled. */
+  deadlineSeconds?: number;
+  /** Cancel the flows this one started with startChild when it is cancelled (default true). */
+  cancelChildren?: boolean;
+}
+
+/** What a query handler sees: the flow's input, status, and the values of its completed steps by key. */
+export interface FlowView {
+  id: string;
+  input: unknown;
+  status: string;
+  steps: Record<string, unknown>;
+  output?: unknown;
 }
 
 export type FlowFn<I extends z.ZodType, O extends z.ZodType> = (input: z.output<I>) => Promise<z.input<O>>;
@@ -28,6 +45,10 @@ export interface Flow<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.Z
   readonly inputSchema: I;
   readonly outputSchema: O;
   readonly defaultRetryConfig?: RetryConfig;
+  readonly signals?: Record<string, z.ZodType>;
+  readonly queries?: Record<string, (view: FlowView) => unknown>;
+  readonly deadlineSeconds?: number;
+  readonly cancelChildren: boolean;
   readonly fn: FlowFn<I, O>;
 }
 
@@ -36,7 +57,8 @@ export type FlowOutput<F> = F extends Flow<z.ZodType, infer O> ? z.output<O> : n
 /** Anything that carries a flow: a `Flow`, or a deployable function with the flow attached. */
 export type FlowRef<F extends Flow = Flow> = F | { readonly flow: F };
 
-const registry = new Map<string, Flow>();
+/** Flows by name, then by version ("" for none), in the order defined: the last defined is the current one. */
+const registry = new Map<string, Map<string, Flow>>();
 
 export const FLOW_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
@@ -54,9 +76,19 @@ export function defineFlow<I extends z.ZodType, O extends z.ZodType>(config: Flo
     inputSchema: config.input,
     outputSchema: config.output,
     ...(config.defaultRetryConfig ? { defaultRetryConfig: config.defaultRetryConfig } : {}),
+    ...(config.signals ? { signals: config.signals } : {}),
+    ...(config.queries ? { queries: config.queries } : {}),
+    ...(config.deadlineSeconds !== undefined ? { deadlineSeconds: config.deadlineSeconds } : {}),
+    cancelChildren: config.cancelChildren ?? true,
     fn,
   };
-  registry.set(config.name, flow as unknown as Flow);
+  if (config.deadlineSeconds !== undefined && !(config.deadlineSeconds > 0)) {
+    throw new InvalidArgumentError(`deadlineSeconds of flow "${config.name}" must be a positive number of seconds.`);
+  }
+  const versions = registry.get(config.name) ?? new Map<string, Flow>();
+  versions.delete(config.version ?? "");
+  versions.set(config.version ?? "", flow as unknown as Flow);
+  registry.set(config.name, versions);
   return flow;
 }
 
@@ -77,14 +109,19 @@ export function resolveFlow<F extends Flow>(ref: FlowRef<F>): F {
   throw new InvalidArgumentError("Expected a flow (from onScheduledFlow/defineFlow) or a function with a flow attached.");
 }
 
-export function lookupFlow(name: string): Flow {
-  const flow = registry.get(name);
-  if (!flow) throw new FlowNotRegisteredError(name, [...registry.keys()]);
-  return flow;
+/**
+ * The code for flow `name`: the definition of `version` when given and still defined in this process (a
+ * running flow keeps replaying against the code it started with), else the current one.
+ */
+export function lookupFlow(name: string, version?: string): Flow {
+  const versions = registry.get(name);
+  if (!versions) throw new FlowNotRegisteredError(name, [...registry.keys()]);
+  return (version !== undefined ? versions.get(version) : undefined) ?? [...versions.values()].pop()!;
 }
 
+/** The current definition of every flow defined in this process. */
 export function registeredFlows(): Flow[] {
-  return [...registry.values()];
+  return [...registry.values()].map((v) => [...v.values()].pop()!);
 }
 
 export function parseInput<F extends Flow>(flow: F, input: unknown): unknown {

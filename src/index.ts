@@ -3,13 +3,19 @@
  * code; the same flow runs on the embedded runtime (files, in-process queue) and, through
  * `firestep/firebase`, as a Cloud Function with Firestore state and Cloud Tasks wake-ups.
  */
-export { defineFlow, onScheduledFlow, action, type Flow, type FlowConfig, type FlowRef, type Action, type FlowInput, type FlowOutput } from "./flow.js";
+export { defineFlow, onScheduledFlow, action, type Flow, type FlowConfig, type FlowRef, type FlowView, type Action, type FlowInput, type FlowOutput } from "./flow.js";
 export { run, runAction, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, type RunOptions, type StepAttempt } from "./engine/steps.js";
+export { type InterruptOptions } from "./engine/steps.js";
+export { startChild, awaitFlows, type ChildHandle } from "./engine/child-steps.js";
+export { waitForSignal } from "./engine/signal-steps.js";
+export { patched } from "./engine/versioning.js";
+export { runMap } from "./engine/run-map.js";
 export { InterruptError, isInterruptError } from "./engine/suspension.js";
 export type { RetryConfig, PollConfig } from "./engine/retry-policy.js";
 export type { Operation } from "./engine/operation.js";
 export {
   scheduleFlow, resumeFlow, getFlowState, listFlows, getFlowHistory, pauseFlow, continueFlow, cancelFlow, retryFlow, deleteFlow,
+  signalFlow, queryFlow,
 } from "./app-api.js";
 export { configureFirestep, getRuntime, resetFirestep, registerBackend, type FirestepConfig, type BackendResolver } from "./runtime/configure.js";
 export { createRuntime, type FlowRuntime, type ScheduleOptions, type FlowDetails } from "./runtime/runtime.js";
@@ -23,3 +29,7 @@ export * from "./errors.js";
 export type { FlowStore, TaskQueue, LocalTaskQueue, Clock, Commit, ListQuery, ListPage, LoadedFlow, QueuedTask } from "./ports.js";
 export type { FlowRecord, StepRecord, HistoryEvent, Wait, FlowStatus, WakeTask } from "./schemas.js";
 export { FlowRecordSchema, StepRecordSchema, HistoryEventSchema, WaitSchema, WakeTaskSchema } from "./schemas.js";
+export { defineDagFlow, dagWaves, type DagFlowConfig } from "./dag/define-dag-flow.js";
+export type { DagStep, DagStepContext, DagOutputs } from "./dag/dag-graph.js";
+export { scheduleCron, type ScheduleCronOptions, type CronHandle, type CronTickEvent } from "./cron/schedule-cron.js";
+export { nextRun, parseCron, type CronSchedule } from "./cron/cron-expression.js";

@@ -16,7 +16,9 @@ export function isFinished(status: FlowStatus): boolean {
 
 /** What a suspended flow waits for. `until` is an absolute time in epoch milliseconds. */
 export const WaitSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("interrupt"), step: z.string(), name: z.string(), schema: z.unknown().optional() }),
+  /** `until` is set when the interrupt has a timeout. */
+  z.object({ kind: z.literal("interrupt"), step: z.string(), name: z.string(), schema: z.unknown().optional(), until: z.number().optional() }),
+  z.object({ kind: z.literal("signal"), step: z.string(), name: z.string(), until: z.number().optional() }),
   z.object({ kind: z.literal("sleep"), step: z.string(), until: z.number() }),
   z.object({ kind: z.literal("retry"), step: z.string(), until: z.number(), attempt: z.number().int() }),
   z.object({ kind: z.literal("poll"), step: z.string(), until: z.number(), attempt: z.number().int() }),
@@ -41,7 +43,8 @@ export const FlowRecordSchema = z.object({
   flowName: z.string().min(1),
   version: z.string().optional(),
   status: FlowStatusSchema,
-  input: z.unknown(),
+  /** Absent when the flow takes no input (JSON and Firestore drop undefined). */
+  input: z.unknown().optional(),
   /** Present (possibly with `value` absent, meaning undefined) when the flow succeeded. */
   output: z.object({ value: z.unknown().optional() }).optional(),
   error: SerializedErrorSchema.optional(),
@@ -57,6 +60,14 @@ export const FlowRecordSchema = z.object({
   progress: z.record(z.string(), StepProgressSchema),
   /** Payloads delivered by resumeFlow, keyed by the interrupt's step key, taken by the flow on its next run. */
   inbox: z.record(z.string(), z.object({ value: z.unknown().optional(), at: z.number() })).optional(),
+  /** Signals delivered so far (numbers the inbox keys of signals, in order). */
+  signalSeq: z.number().int().nonnegative().optional(),
+  /** The flow that started this one with startChild. */
+  parentId: z.string().optional(),
+  /** Absolute time after which the flow fails with DEADLINE_EXCEEDED. */
+  deadlineAt: z.number().optional(),
+  /** Set on a cancelled flow whose compensations have not run yet. */
+  compensating: z.boolean().optional(),
   /** Flows (by id) that wait for this one and are woken when it finishes. */
   waiters: z.array(z.string()).optional(),
   createdAt: z.number(),
@@ -66,7 +77,7 @@ export const FlowRecordSchema = z.object({
 });
 export type FlowRecord = z.infer<typeof FlowRecordSchema>;
 
-export const STEP_KINDS = ["run", "action", "interrupt", "sleep", "poll", "waitFor", "value"] as const;
+export const STEP_KINDS = ["run", "action", "interrupt", "sleep", "poll", "waitFor", "value", "child", "signal", "compensate"] as const;
 export const StepKindSchema = z.enum(STEP_KINDS);
 export type StepKind = z.infer<typeof StepKindSchema>;
 
@@ -87,6 +98,8 @@ export const StepRecordSchema = z.object({
   attempts: z.number().int().nonnegative(),
   startedAt: z.number(),
   endedAt: z.number(),
+  /** "fallback" when the value came from the step's fallback after it failed for good. */
+  via: z.literal("fallback").optional(),
 });
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 
@@ -94,6 +107,7 @@ export const HISTORY_EVENT_TYPES = [
   "flow.scheduled", "flow.started", "flow.suspended", "flow.woke", "flow.succeeded", "flow.failed",
   "flow.cancelled", "flow.paused", "flow.continued", "flow.resumed", "flow.retried",
   "step.started", "step.completed", "step.failed", "step.retrying", "step.interrupted", "step.slept", "step.polled",
+  "flow.signalled", "flow.compensating", "step.compensated",
 ] as const;
 export const HistoryEventSchema = z.object({
   at: z.number(),

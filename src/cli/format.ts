@@ -10,7 +10,9 @@ export function describeWait(r: FlowRecord): string {
     .map((w) => {
       switch (w.kind) {
         case "interrupt":
-          return `interrupt "${w.name}"`;
+          return `interrupt "${w.name}"${w.until ? ` until ${new Date(w.until).toISOString()}` : ""}`;
+        case "signal":
+          return `signal "${w.name}"${w.until ? ` until ${new Date(w.until).toISOString()}` : ""}`;
         case "flows":
           return `flows ${w.flowIds.join(", ")}`;
         default:

@@ -4,7 +4,7 @@
  * find it through AsyncLocalStorage, so user code calls plain `run(...)`.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { InvalidArgumentError, InvalidStepNameError, NonDeterminismError } from "../errors.js";
+import { DeadlineExceededError, InvalidArgumentError, InvalidStepNameError, NonDeterminismError } from "../errors.js";
 import type { FlowRecord, HistoryEvent, StepKind, StepProgress, StepRecord, Wait } from "../schemas.js";
 import { InterruptError, StopSignal } from "./suspension.js";
 import type { Flow } from "../flow.js";
@@ -19,9 +19,22 @@ export interface InvocationIO {
   maxValueBytes: number;
   /** Live event hook (not stored by this call). */
   emit?(event: HistoryEvent): void;
+  /** Schedules another flow (for startChild); the same flowId again is the same flow. */
+  startFlow?(flowName: string, input: unknown, options: { flowId: string; parentId: string }): Promise<void>;
+}
+
+/** How an invocation runs: forward as usual, or replaying only to undo (a cancelled flow's compensations). */
+export type InvocationMode = "run" | "compensate";
+
+export interface Compensation {
+  key: string;
+  name: string;
+  undo: () => Promise<unknown> | unknown;
 }
 
 export const MAX_STEP_NAME_LENGTH = 512;
+/** Call indexes at and above this are the engine's own steps (compensations), never the flow's. */
+export const ENGINE_CALL_BASE = 1_000_000_000;
 
 export class InvocationContext {
   readonly flow: Flow;
@@ -41,14 +54,18 @@ export class InvocationContext {
   private readonly inflight = new Set<Promise<unknown>>();
   private calls = 0;
   private nextSeq: number;
+  /** Compensations of the completed steps seen so far, in completion order. */
+  readonly compensations: Compensation[] = [];
+  readonly mode: InvocationMode;
   stopReason: string | undefined;
   replayed = 0;
   executed = 0;
 
-  constructor(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO) {
+  constructor(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO, mode: InvocationMode = "run") {
     this.flow = flow;
     this.record = record;
     this.io = io;
+    this.mode = mode;
     this.progress = { ...record.progress };
     this.inbox = { ...(record.inbox ?? {}) };
     for (const s of journal) {
@@ -73,7 +90,11 @@ export class InvocationContext {
     if (done && done.kind !== kind) {
       throw new NonDeterminismError(this.record.id, call, `${done.kind} "${done.key}"`, `${kind} "${key}"`);
     }
+    if (!done && this.mode === "compensate") throw new StopSignal("replayed up to where the flow was cancelled");
     if (!done && this.stopReason) throw new StopSignal(this.stopReason);
+    if (!done && this.record.deadlineAt !== undefined && this.io.now() >= this.record.deadlineAt) {
+      throw new DeadlineExceededError(this.record.id, this.record.deadlineAt);
+    }
     if (done) this.replayed++;
     return done ? { key, call, done } : { key, call };
   }
@@ -99,8 +120,34 @@ export class InvocationContext {
   }
 
   suspend(wait: Wait): InterruptError {
+    const deadline = this.record.deadlineAt;
+    if (deadline !== undefined && this.io.now() >= deadline) throw new DeadlineExceededError(this.record.id, deadline);
     this.waits.push(wait);
     return new InterruptError(wait);
+  }
+
+  addCompensation(key: string, name: string, undo: () => Promise<unknown> | unknown): void {
+    this.compensations.push({ key, name, undo });
+  }
+
+  /** The journal entry stored under `key`, if any (compensation steps look up their own). */
+  journalEntry(key: string): StepRecord | undefined {
+    return this.byKey.get(key);
+  }
+
+  journalHasKey(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  /** True when the journal holds steps the flow called at or after its next call (written by earlier code). */
+  hasHistoryBeyondCall(): boolean {
+    for (const call of this.byCall.keys()) if (call >= this.calls && call < ENGINE_CALL_BASE) return true;
+    return false;
+  }
+
+  /** A call index for a step the engine records itself (a compensation), far from the flow's own calls. */
+  engineCall(): number {
+    return ENGINE_CALL_BASE + this.nextSeq;
   }
 
   /** Tracks a step's promise so the invocation waits for parallel branches before it settles. */

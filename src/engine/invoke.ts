@@ -6,7 +6,7 @@ import { formatIssues, InterruptSwallowedError, InvalidOutputError, serializeErr
 import type { Flow } from "../flow.js";
 import { assertStorable, jsonCopy } from "../json-value.js";
 import type { FlowRecord, HistoryEvent, StepProgress, StepRecord, Wait } from "../schemas.js";
-import { InvocationContext, runInContext, type InvocationIO } from "./invocation-context.js";
+import { InvocationContext, runInContext, type InvocationIO, type InvocationMode } from "./invocation-context.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
 
 interface OutcomeBase {
@@ -25,15 +25,17 @@ export type Outcome =
   | (OutcomeBase & { kind: "failed"; error: SerializedError })
   | (OutcomeBase & { kind: "suspended"; waits: Wait[] })
   /** The runner was told to stop (lease lost, flow paused or cancelled); nothing more is stored by it. */
-  | (OutcomeBase & { kind: "stopped"; reason: string });
+  | (OutcomeBase & { kind: "stopped"; reason: string })
+  /** A cancelled flow's compensations ran (those that failed are in `failures`). */
+  | (OutcomeBase & { kind: "compensated"; failures: number });
 
 export interface Invocation {
   readonly context: InvocationContext;
   readonly outcome: Promise<Outcome>;
 }
 
-export function invokeFlow(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO): Invocation {
-  const ctx = new InvocationContext(flow, record, journal, io);
+export function invokeFlow(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO, mode: InvocationMode = "run"): Invocation {
+  const ctx = new InvocationContext(flow, record, journal, io, mode);
   return { context: ctx, outcome: runInContext(ctx, () => execute(ctx)) };
 }
 
@@ -54,6 +56,10 @@ async function execute(ctx: InvocationContext): Promise<Outcome> {
     replayed: ctx.replayed,
     executed: ctx.executed,
   });
+  if (ctx.mode === "compensate") {
+    const failures = await compensate(ctx);
+    return { ...base(), kind: "compensated", failures };
+  }
   if (ctx.stopReason || isStopSignal(thrown)) return { ...base(), kind: "stopped", reason: ctx.stopReason ?? String((thrown as Error).message) };
   if (ctx.waits.length && (returned || !isInterruptError(thrown))) {
     const swallowed = ctx.waits[0]!.step;
@@ -71,10 +77,45 @@ async function execute(ctx: InvocationContext): Promise<Outcome> {
   return { ...base(), kind: "succeeded", output: jsonCopy(parsed.data) };
 }
 
-function failed(ctx: InvocationContext, base: () => OutcomeBase, e: unknown): Outcome {
+async function failed(ctx: InvocationContext, base: () => OutcomeBase, e: unknown): Promise<Outcome> {
   const error = serializeError(e);
+  const failures = await compensate(ctx);
+  const withUndo = failures ? { ...error, details: { ...error.details, compensationFailures: failures } } : error;
   ctx.event({ type: "flow.failed", detail: error.message });
-  return { ...base(), kind: "failed", error };
+  return { ...base(), kind: "failed", error: withUndo };
+}
+
+/**
+ * Runs the compensations of the completed steps, newest first, each as a durable step of its own (one
+ * already stored is not run again). A compensation that throws is recorded and the others still run.
+ * Returns how many failed.
+ */
+async function compensate(ctx: InvocationContext): Promise<number> {
+  if (ctx.compensations.length === 0) return 0;
+  ctx.event({ type: "flow.compensating", detail: `${ctx.compensations.length} step(s) to undo` });
+  let failures = 0;
+  for (const c of [...ctx.compensations].reverse()) {
+    const key = `${c.key}:compensate`;
+    const done = ctx.journalEntry(key);
+    if (done) {
+      if (!done.ok) failures++;
+      continue;
+    }
+    const startedAt = ctx.io.now();
+    let step: StepRecord;
+    try {
+      await c.undo();
+      step = ctx.newStep({ call: ctx.engineCall(), key, name: `${c.name}:compensate`, kind: "compensate", ok: true, attempts: 1, startedAt, endedAt: ctx.io.now() });
+      ctx.event({ type: "step.compensated", step: c.key, durationMs: step.endedAt - startedAt });
+    } catch (e) {
+      failures++;
+      const error = serializeError(e);
+      step = ctx.newStep({ call: ctx.engineCall(), key, name: `${c.name}:compensate`, kind: "compensate", ok: false, error, attempts: 1, startedAt, endedAt: ctx.io.now() });
+      ctx.event({ type: "step.failed", step: key, detail: `compensation failed: ${error.message}` });
+    }
+    await ctx.persist(step);
+  }
+  return failures;
 }
 
 function dedupeWaits(waits: Wait[]): Wait[] {
@@ -84,6 +125,6 @@ function dedupeWaits(waits: Wait[]): Wait[] {
 
 export function earliestWake(waits: Wait[]): number | undefined {
   let at: number | undefined;
-  for (const w of waits) if (w.kind !== "interrupt" && (at === undefined || w.until < at)) at = w.until;
+  for (const w of waits) if (w.until !== undefined && (at === undefined || w.until < at)) at = w.until;
   return at;
 }

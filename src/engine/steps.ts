@@ -10,9 +10,12 @@ import {
   InvalidArgumentError,
   InvalidPayloadError,
   isFirestepError,
+  InterruptTimeoutError,
   PollTimeoutError,
   serializeError,
   StepFailedError,
+  StepTimeoutError,
+  type SerializedError,
 } from "../errors.js";
 import { isAction, type Action, type Flow, type FlowOutput } from "../flow.js";
 import { assertStorable, jsonCopy } from "../json-value.js";
@@ -22,23 +25,34 @@ import { toOperation, type Operation } from "./operation.js";
 import { backoffSeconds, pollDelaySeconds, PollConfigSchema, resolveRetryConfig, type PollConfig, type RetryConfig } from "./retry-policy.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
 
-export interface RunOptions {
+export interface RunOptions<T = unknown> {
   name: string;
   retryConfig?: RetryConfig;
+  /** Each attempt fails with STEP_TIMEOUT after this many seconds (and may be retried); `signal` aborts. */
+  timeoutSeconds?: number;
+  /** Runs when the step has failed for good (after its retries); what it returns becomes the step's value. */
+  fallback?: (error: Error) => Promise<T> | T;
+  /** Undoes the step: run, newest first, when the flow later fails or is cancelled. */
+  compensate?: (value: T) => Promise<unknown> | unknown;
 }
 
 /** What a step function is told about the attempt it runs in. */
 export interface StepAttempt {
   /** 1 on the first try, 2 on the first retry, ... */
   attempt: number;
+  /** Aborted when the attempt times out (timeoutSeconds). */
+  signal: AbortSignal;
 }
 
 /** Runs `fn` once and memoizes its result; on replay returns the stored result without calling `fn`. */
-export function run<T>(nameOrOptions: string | RunOptions, fn: (attempt: StepAttempt) => Promise<T> | T): Promise<T> {
+export function run<T>(nameOrOptions: string | RunOptions<T>, fn: (attempt: StepAttempt) => Promise<T> | T): Promise<T> {
   const ctx = currentContext("run");
-  const opts = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
+  const opts: RunOptions<T> = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
   if (typeof fn !== "function") throw new InvalidArgumentError(`run("${opts?.name}") needs a function as its second argument.`);
-  return ctx.track(executeStep(ctx, "run", opts.name, opts.retryConfig ?? ctx.flow.defaultRetryConfig, fn));
+  if (opts.timeoutSeconds !== undefined && !(opts.timeoutSeconds > 0)) {
+    throw new InvalidArgumentError(`timeoutSeconds of step "${opts.name}" must be a positive number of seconds.`);
+  }
+  return ctx.track(executeStep(ctx, "run", { ...opts, retryConfig: opts.retryConfig ?? ctx.flow.defaultRetryConfig }, fn));
 }
 
 /** Runs a Genkit-style action as a memoized step, validating its input and output with its schemas. */
@@ -51,7 +65,7 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
   if (!isAction(act)) throw new InvalidArgumentError("runAction() needs an action made with action({ name, input, output }, fn).");
   const name = config?.name ?? act.name;
   return ctx.track(
-    executeStep(ctx, "action", name, config?.retryConfig ?? ctx.flow.defaultRetryConfig, async () => {
+    executeStep(ctx, "action", { name, retryConfig: config?.retryConfig ?? ctx.flow.defaultRetryConfig }, async () => {
       const parsedIn = act.inputSchema.safeParse(input);
       if (!parsedIn.success) throw new InvalidPayloadError(`Input of action "${act.name}"`, formatIssues(parsedIn.error));
       const out = await act.fn(parsedIn.data);
@@ -62,23 +76,22 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
   );
 }
 
-async function executeStep<T>(
-  ctx: InvocationContext,
-  kind: StepKind,
-  name: string,
-  retryConfig: RetryConfig | undefined,
-  fn: (attempt: StepAttempt) => Promise<T> | T,
-): Promise<T> {
+async function executeStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunOptions<T>, fn: (attempt: StepAttempt) => Promise<T> | T): Promise<T> {
+  const { name, retryConfig } = opts;
   const { key, call, done } = ctx.nextCall(name, kind);
-  if (done) return replay<T>(done);
+  if (done) {
+    if (done.ok && opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(done.value as T));
+    return replay<T>(done);
+  }
   const policy = retryConfig ? resolveRetryConfig(name, retryConfig) : undefined;
   const prior = ctx.progress[key];
   const attempt = (prior?.attempts ?? 0) + 1;
   const startedAt = ctx.io.now();
   ctx.event({ type: "step.started", step: key, attempt, at: startedAt }, false);
   let value: T;
+  let via: "fallback" | undefined;
   try {
-    value = await fn({ attempt });
+    value = await withTimeout(name, opts.timeoutSeconds, (signal) => fn({ attempt, signal }));
   } catch (e) {
     if (isInterruptError(e) || isStopSignal(e)) throw e;
     const failure = serializeError(e);
@@ -89,21 +102,52 @@ async function executeStep<T>(
       ctx.event({ type: "step.retrying", step: key, attempt, durationMs: ctx.io.now() - startedAt, detail: failure.message });
       throw ctx.suspend({ kind: "retry", step: key, until, attempt: attempt + 1 });
     }
-    const step = ctx.newStep({ call, key, name, kind, ok: false, error: failure, attempts: attempt, startedAt, endedAt: ctx.io.now() });
-    delete ctx.progress[key];
-    ctx.event({ type: "step.failed", step: key, attempt, durationMs: step.endedAt - startedAt, detail: failure.message });
-    await ctx.persist(step);
-    throw stepError(step);
+    let finalError: SerializedError = failure;
+    if (opts.fallback) {
+      try {
+        value = await opts.fallback(deserializeError(failure));
+        via = "fallback";
+      } catch (fallbackError) {
+        if (isInterruptError(fallbackError) || isStopSignal(fallbackError)) throw fallbackError;
+        finalError = serializeError(fallbackError);
+      }
+    }
+    if (via !== "fallback") {
+      const step = ctx.newStep({ call, key, name, kind, ok: false, error: finalError, attempts: attempt, startedAt, endedAt: ctx.io.now() });
+      delete ctx.progress[key];
+      ctx.event({ type: "step.failed", step: key, attempt, durationMs: step.endedAt - startedAt, detail: finalError.message });
+      await ctx.persist(step);
+      throw stepError(step);
+    }
   }
-  assertStorable(name, value, ctx.io.maxValueBytes);
-  const stored = jsonCopy(value);
+  assertStorable(name, value!, ctx.io.maxValueBytes);
+  const stored = jsonCopy(value!);
   const step = ctx.newStep({
-    call, key, name, kind, ok: true, ...(stored === undefined ? {} : { value: stored }), attempts: attempt, startedAt, endedAt: ctx.io.now(),
+    call, key, name, kind, ok: true, ...(stored === undefined ? {} : { value: stored }), attempts: attempt, startedAt, endedAt: ctx.io.now(), ...(via ? { via } : {}),
   });
   delete ctx.progress[key];
-  ctx.event({ type: "step.completed", step: key, attempt, durationMs: step.endedAt - startedAt });
+  ctx.event({ type: "step.completed", step: key, attempt, durationMs: step.endedAt - startedAt, ...(via ? { detail: "value from fallback" } : {}) });
   await ctx.persist(step);
+  if (opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(stored));
   return stored;
+}
+
+async function withTimeout<T>(step: string, seconds: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+  const controller = new AbortController();
+  if (seconds === undefined) return fn(controller.signal);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new StepTimeoutError(step, seconds);
+      controller.abort(e);
+      reject(e);
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function replay<T>(step: StepRecord): T {
@@ -118,29 +162,56 @@ function stepError(step: StepRecord): Error {
   return original;
 }
 
+export interface InterruptOptions<T> {
+  /** Give up waiting after this many seconds: resolve with `timeoutValue` if given, else fail with INTERRUPT_TIMEOUT. */
+  timeoutSeconds?: number;
+  timeoutValue?: T;
+}
+
 /**
  * Suspends the flow until `resumeFlow` delivers a payload that `schema` accepts; returns that payload.
  * A payload the schema rejects leaves the flow blocked here.
  */
-export async function interrupt<S extends z.ZodType>(name: string, schema: S): Promise<z.output<S>> {
+export async function interrupt<S extends z.ZodType>(name: string, schema: S, options: InterruptOptions<z.output<S>> = {}): Promise<z.output<S>> {
   const ctx = currentContext("interrupt");
+  if (options.timeoutSeconds !== undefined && !(options.timeoutSeconds > 0)) {
+    throw new InvalidArgumentError(`timeoutSeconds of interrupt "${name}" must be a positive number of seconds.`);
+  }
   const { key, call, done } = ctx.nextCall(name, "interrupt");
-  if (done) return replay(done);
+  if (done) {
+    if (ctx.inbox[key]) ctx.consumedInbox.add(key);
+    return replay(done);
+  }
+  const now = ctx.io.now();
+  const firstAt = ctx.progress[key]?.firstAt ?? now;
   const delivered = ctx.inbox[key];
   if (delivered) {
     ctx.consumedInbox.add(key);
     const parsed = schema.safeParse(delivered.value);
     if (parsed.success) {
       const value = jsonCopy(parsed.data);
-      const step = ctx.newStep({ call, key, name, kind: "interrupt", ok: true, ...(value === undefined ? {} : { value }), attempts: 1, startedAt: delivered.at, endedAt: ctx.io.now() });
-      ctx.event({ type: "step.completed", step: key, durationMs: step.endedAt - delivered.at });
+      const step = ctx.newStep({ call, key, name, kind: "interrupt", ok: true, ...(value === undefined ? {} : { value }), attempts: 1, startedAt: firstAt, endedAt: now });
+      delete ctx.progress[key];
+      ctx.event({ type: "step.completed", step: key, durationMs: step.endedAt - firstAt });
       await ctx.persist(step);
       return value as z.output<S>;
     }
     ctx.event({ type: "step.failed", step: key, detail: `resume payload rejected: ${formatIssues(parsed.error)}` });
   }
+  const until = options.timeoutSeconds === undefined ? undefined : firstAt + options.timeoutSeconds * 1000;
+  if (until !== undefined && now >= until) {
+    const timedOut = "timeoutValue" in options;
+    const step = timedOut
+      ? ctx.newStep({ call, key, name, kind: "interrupt", ok: true, ...(options.timeoutValue === undefined ? {} : { value: jsonCopy(options.timeoutValue) }), attempts: 1, startedAt: firstAt, endedAt: now })
+      : ctx.newStep({ call, key, name, kind: "interrupt", ok: false, error: serializeError(new InterruptTimeoutError(name, options.timeoutSeconds!)), attempts: 1, startedAt: firstAt, endedAt: now });
+    delete ctx.progress[key];
+    ctx.event({ type: timedOut ? "step.completed" : "step.failed", step: key, detail: "interrupt timed out" });
+    await ctx.persist(step);
+    return replay(step);
+  }
+  ctx.progress[key] = { attempts: 0, firstAt };
   ctx.event({ type: "step.interrupted", step: key });
-  throw ctx.suspend({ kind: "interrupt", step: key, name, ...schemaField(schema) });
+  throw ctx.suspend({ kind: "interrupt", step: key, name, ...schemaField(schema), ...(until !== undefined ? { until } : {}) });
 }
 
 function schemaField(schema: z.ZodType): { schema?: unknown } {

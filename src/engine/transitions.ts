@@ -47,6 +47,10 @@ export type DeliveryDecision =
  * the two, the task that delivered it is retried by the queue).
  */
 export function decideDelivery(r: FlowRecord, now: number, reason?: WakeTask["reason"]): DeliveryDecision {
+  if (r.status === "cancelled" && r.compensating) {
+    if (r.lease && r.lease.until > now) return { action: "watch-lease", at: r.lease.until, why: "another runner holds the lease" };
+    return { action: "claim" };
+  }
   if (isFinished(r.status)) return { action: "ignore", why: `flow is ${r.status}` };
   if (r.status === "paused") return { action: "ignore", why: "flow is paused" };
   if (r.status === "running") {
@@ -64,7 +68,8 @@ export function decideDelivery(r: FlowRecord, now: number, reason?: WakeTask["re
 export function claimRecord(r: FlowRecord, owner: string, now: number, leaseMs: number): FlowRecord {
   return {
     ...r,
-    status: "running",
+    // A cancelled flow is claimed only to run its compensations, and stays cancelled meanwhile.
+    status: r.status === "cancelled" ? "cancelled" : "running",
     rev: r.rev + 1,
     epoch: r.epoch + 1,
     lease: { owner, until: now + leaseMs },
@@ -80,12 +85,18 @@ export function afterCheckpoint(r: FlowRecord, added: number, now: number, lease
     rev: r.rev + 1,
     stepCount: r.stepCount + added,
     updatedAt: now,
-    ...(r.lease && r.status === "running" ? { lease: { owner: r.lease.owner, until: now + leaseMs } } : {}),
+    ...(r.lease ? { lease: { owner: r.lease.owner, until: now + leaseMs } } : {}),
   };
 }
 
 /** The record after an invocation ended with `outcome`. A pause or cancel that landed meanwhile wins. */
 export function applyOutcome(r: FlowRecord, outcome: Exclude<Outcome, { kind: "stopped" }>, now: number): FlowRecord {
+  if (outcome.kind === "compensated") {
+    const done: FlowRecord = { ...r, rev: r.rev + 1, stepCount: r.stepCount + outcome.steps.length, updatedAt: now };
+    delete done.compensating;
+    delete done.lease;
+    return done;
+  }
   const inbox = { ...(r.inbox ?? {}) };
   for (const k of outcome.consumed) delete inbox[k];
   const base: FlowRecord = {
@@ -100,14 +111,17 @@ export function applyOutcome(r: FlowRecord, outcome: Exclude<Outcome, { kind: "s
   delete base.wakeAt;
   if (Object.keys(inbox).length) base.inbox = inbox;
   else delete base.inbox;
-  if (r.status === "cancelled") return { ...base, status: "cancelled" };
+  if (r.status === "cancelled") return { ...base, status: "cancelled", ...(r.compensating ? { compensating: true, wakeAt: now } : {}) };
   switch (outcome.kind) {
     case "succeeded":
       return { ...base, status: "succeeded", output: outcome.output === undefined ? {} : { value: outcome.output }, finishedAt: now, progress: {} };
     case "failed":
       return { ...base, status: "failed", error: outcome.error, finishedAt: now };
     case "suspended": {
-      const wakeAt = earliestWake(outcome.waits);
+      // A signal that arrived while the flow ran is already in the inbox: run again at once to take it.
+      const signalWaiting = outcome.waits.some((w) => w.kind === "signal" && Object.keys(inbox).some((k) => k.startsWith(`signal:${w.name}:`)));
+      const earliest = signalWaiting ? now : earliestWake(outcome.waits);
+      const wakeAt = r.deadlineAt !== undefined ? Math.min(earliest ?? r.deadlineAt, r.deadlineAt) : earliest;
       const waiting: FlowRecord = { ...base, waits: outcome.waits, ...(wakeAt !== undefined ? { wakeAt } : {}) };
       return r.status === "paused" ? { ...waiting, status: "paused", pausedFrom: "waiting" } : { ...waiting, status: "waiting" };
     }
@@ -152,6 +166,26 @@ function jsonSchemaToZod(schema: unknown): z.ZodType | undefined {
   }
 }
 
+/** Puts a signal in the flow's inbox (in order) and wakes the flow if it waits for that signal. */
+export function signalRecord(r: FlowRecord, name: string, payload: unknown, now: number): FlowRecord {
+  if (isFinished(r.status)) throw new InvalidFlowStateError(r.id, "signal", r.status, "Only a flow that has not finished takes signals.");
+  const seq = (r.signalSeq ?? 0) + 1;
+  const inbox = { ...(r.inbox ?? {}), [signalInboxKey(name, seq)]: { ...(payload === undefined ? {} : { value: payload }), at: now } };
+  const waiting = r.waits.some((w) => w.kind === "signal" && w.name === name);
+  const next: FlowRecord = { ...r, rev: r.rev + 1, inbox, signalSeq: seq, updatedAt: now };
+  if (!waiting) return next;
+  next.waits = r.waits.filter((w) => !(w.kind === "signal" && w.name === name));
+  next.wakeAt = now;
+  if (r.status === "paused") next.pausedFrom = "scheduled";
+  else next.status = "scheduled";
+  return next;
+}
+
+/** Inbox keys of signals sort in the order they were sent. */
+export function signalInboxKey(name: string, seq: number): string {
+  return `signal:${name}:${String(seq).padStart(10, "0")}`;
+}
+
 export function pauseRecord(r: FlowRecord, now: number): FlowRecord {
   if (isFinished(r.status)) throw new InvalidFlowStateError(r.id, "pause", r.status, "Only a flow that has not finished can be paused.");
   if (r.status === "paused") throw new InvalidFlowStateError(r.id, "pause", r.status, "It is already paused; continue it with continueFlow.");
@@ -182,6 +216,12 @@ export function cancelRecord(r: FlowRecord, now: number, reason?: string): FlowR
   delete next.wakeAt;
   delete next.pausedFrom;
   delete next.lease;
+  // A flow that ran steps may have compensations to run: one more delivery replays it to find and run them.
+  if (r.stepCount > 0) {
+    next.compensating = true;
+    next.wakeAt = now;
+    if (r.status === "running" && r.lease) next.lease = r.lease;
+  }
   return next;
 }
 

@@ -23,6 +23,9 @@ export { createCloudTasksQueue, type CloudTasksQueueOptions } from "./cloud-task
 export { createOidcVerifier, OidcVerificationError, type OidcVerifier, type OidcVerifierOptions } from "./oidc-verify.js";
 export {
   run, runAction, action, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, InterruptError,
+  startChild, awaitFlows, waitForSignal, patched, runMap,
   scheduleFlow, resumeFlow, getFlowState, listFlows, getFlowHistory, pauseFlow, continueFlow, cancelFlow, retryFlow, deleteFlow,
+  signalFlow, queryFlow,
   configureFirestep, NonRetriableError,
 } from "../index.js";
+export { onCronFlow, type CronFlowOptions, type CronFlowFunction } from "./cron-flow.js";

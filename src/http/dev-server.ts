@@ -4,6 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createDashboard } from "../dashboard/dashboard.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Flow } from "../flow.js";
 import type { FlowRuntime } from "../runtime/runtime.js";
@@ -20,6 +21,8 @@ export interface DevServerOptions {
   auth?: HttpAuth;
   basePath?: string;
   flows?: Flow[];
+  /** Serve the dashboard at "/" (default true); the API stays where it is. */
+  dashboard?: boolean;
 }
 
 export interface DevServer {
@@ -44,7 +47,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...(options.basePath !== undefined ? { basePath: options.basePath } : {}),
     ...(options.flows ? { flows: options.flows } : {}),
   });
-  const server = createServer((req, res) => void handler(req, res));
+  const dashboard = options.dashboard === false ? undefined : createDashboard({ apiBase: options.basePath || "." });
+  const server = createServer((req, res) => void (dashboard?.serves(req) ? dashboard(req, res) : handler(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? DEFAULT_DEV_PORT, host, () => {

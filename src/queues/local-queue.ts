@@ -54,16 +54,26 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       });
   }
 
+  /**
+   * A task due now runs on the next turn of the event loop (setImmediate), not on a zero-delay timer:
+   * Node's timers wait at least 1 ms, which would be most of a short flow's latency. Only tasks for later
+   * wait on the clock.
+   */
   function schedule(task: WakeTask, key: string, delayMs: number, attempt: number): void {
     const id = nextTimer++;
-    if (delayMs <= 0) dueNow++;
-    const cancel = clock.setTimer(delayMs, () => {
+    const fire = () => {
       timers.delete(id);
       if (delayMs <= 0) dueNow--;
       dispatch(task, key, attempt);
       settleIdle();
-    });
-    timers.set(id, cancel);
+    };
+    if (delayMs <= 0) {
+      dueNow++;
+      const immediate = setImmediate(fire);
+      timers.set(id, () => clearImmediate(immediate));
+    } else {
+      timers.set(id, clock.setTimer(delayMs, fire));
+    }
   }
 
   return {

@@ -61,15 +61,17 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
 async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): Promise<DeliveryResult> {
   const loaded = await core.store.load(claimed.id);
   if (!loaded) return { result: "ignored", why: "flow deleted while claiming" };
+  const mode = claimed.status === "cancelled" ? "compensate" : "run";
   let stopWith: ((reason: string) => void) | undefined;
   const writer = new RunnerWriter(core.store, claimed, (fresh) => {
-    if (fresh.status === "cancelled" || fresh.status === "paused") stopWith?.(`flow was ${fresh.status}`);
+    if (mode === "run" && (fresh.status === "cancelled" || fresh.status === "paused")) stopWith?.(`flow was ${fresh.status}`);
   });
   const invocation = invokeFlow(flow, writer.record, loaded.steps, {
     now: () => core.clock.now(),
     maxValueBytes: core.store.maxValueBytes,
     readFlows: (ids) => Promise.all(ids.map((id) => core.store.get(id))),
     emit: (e) => core.publish(writer.record, e),
+    startFlow: (flowName, input, options) => core.startFlow(flowName, input, options),
     checkpoint: async (steps, events) => {
       try {
         await writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events });
@@ -78,7 +80,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
         throw e;
       }
     },
-  });
+  }, mode);
   stopWith = (reason) => invocation.context.stop(reason);
   const stopHeartbeat = core.heartbeat(() => writer.write((r) => afterCheckpoint(r, 0, core.clock.now(), core.leaseMs)).catch(() => undefined));
   let outcome: Outcome;
@@ -90,7 +92,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
   await writer.drain();
   if (outcome.kind === "stopped") {
     core.metrics.count("invocations_stopped");
-    return { result: "ran", outcome: "stopped", record: writer.record };
+    return { result: "ran", outcome: "stopped", record: await handOver(core, writer) };
   }
   const now = core.clock.now();
   const flowEvent: HistoryEvent =
@@ -98,7 +100,9 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
       ? { at: now, type: "flow.succeeded", durationMs: now - (claimed.startedAt ?? now) }
       : outcome.kind === "failed"
         ? { at: now, type: "flow.failed", detail: outcome.error.message }
-        : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => `${w.kind}:${w.step}`).join(", ") };
+        : outcome.kind === "compensated"
+          ? { at: now, type: "flow.cancelled", detail: `compensations ran${outcome.failures ? `, ${outcome.failures} failed` : ""}` }
+          : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => `${w.kind}:${w.step}`).join(", ") };
   let final: FlowRecord;
   try {
     final = await writer.write((r) => applyOutcome(r, outcome, now), {
@@ -116,6 +120,27 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
   return { result: "ran", outcome: outcome.kind, record: final };
 }
 
+/**
+ * A runner told to stop because the flow was cancelled gives up its lease at once, so the delivery
+ * that runs the compensations need not wait for the lease to run out.
+ */
+async function handOver(core: RuntimeCore, writer: RunnerWriter): Promise<FlowRecord> {
+  const r = writer.record;
+  if (!(r.status === "cancelled" && r.compensating && r.lease?.owner === core.owner)) return r;
+  try {
+    const released = await writer.write((cur) => {
+      const next: FlowRecord = { ...cur, rev: cur.rev + 1, wakeAt: core.clock.now() };
+      delete next.lease;
+      return next;
+    });
+    await core.enqueue(released, released.wakeAt!, "wake");
+    return released;
+  } catch (e) {
+    if (isFirestepError(e) && e.code === "FENCED") return r;
+    throw e;
+  }
+}
+
 /** What follows a stored outcome: the next wake-up, and waking the flows that wait for this one. */
 export async function afterOutcome(core: RuntimeCore, final: FlowRecord): Promise<void> {
   if (final.status === "waiting" && final.wakeAt !== undefined) {
@@ -125,6 +150,7 @@ export async function afterOutcome(core: RuntimeCore, final: FlowRecord): Promis
   if (final.status === "waiting") {
     for (const w of final.waits) if (w.kind === "flows") await core.registerWaiter(final, w.flowIds);
   }
+  if (final.status === "cancelled" && final.compensating && final.wakeAt !== undefined) await core.enqueue(final, final.wakeAt, "wake");
   if (isFinished(final.status)) await core.wakeWaiters(final);
 }
 

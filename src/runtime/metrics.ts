@@ -88,12 +88,20 @@ export class Metrics {
 }
 
 function key(name: string, labels: Labels): string {
-  const ls = Object.keys(labels)
+  const names = Object.keys(labels);
+  if (names.length === 0) return name;
+  if (names.length === 1) return `${name}{${names[0]}="${labelValue(labels[names[0]!]!)}"}`; // the common case, without sorting
+  return `${name}{${names
     .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, "_")}"`)
-    .join(",");
-  return ls ? `${name}{${ls}}` : name;
+    .map((k) => `${k}="${labelValue(labels[k]!)}"`)
+    .join(",")}}`;
 }
+
+function labelValue(v: string): string {
+  const s = String(v);
+  return UNSAFE_LABEL.test(s) ? s.replace(/["\\\n]/g, "_") : s;
+}
+const UNSAFE_LABEL = /["\\\n]/;
 
 function split(k: string): [string, string] {
   const i = k.indexOf("{");

@@ -64,13 +64,15 @@ export class RuntimeCore {
     for (const f of opts.flows ?? []) this.flows.set(f.name, f);
   }
 
-  /** The code of the flow named `name`: given to this runtime, or defined in this process. */
-  findFlow(name: string): Flow {
-    return this.flows.get(name) ?? lookupFlow(name);
+  /** The code of the flow named `name`: given to this runtime, or defined in this process (at `version` if defined). */
+  findFlow(name: string, version?: string): Flow {
+    const given = this.flows.get(name);
+    if (given && (version === undefined || given.version === version)) return given;
+    return given && !hasVersion(name, version) ? given : lookupFlow(name, version);
   }
 
-  flowFor(record: Pick<FlowRecord, "flowName">): Flow {
-    return this.findFlow(record.flowName);
+  flowFor(record: Pick<FlowRecord, "flowName" | "version">): Flow {
+    return this.findFlow(record.flowName, record.version);
   }
 
   /**
@@ -83,6 +85,11 @@ export class RuntimeCore {
     await this.queue.enqueue({ task, dedupeKey: dedupeKey ?? `${record.id}|${record.rev}|${reason}|${at}` });
     this.metrics.count("tasks_enqueued_total", { reason });
   }
+
+  /** Starts another flow by name (set by the runtime; used by startChild). */
+  startFlow: (flowName: string, input: unknown, options: { flowId: string; parentId: string }) => Promise<void> = async () => {
+    throw new Error("startFlow is not wired");
+  };
 
   /** Calls `renew` every third of a lease while a step runs long. Returns a stop function. */
   heartbeat(renew: () => Promise<unknown>): () => void {
@@ -158,6 +165,14 @@ export class RuntimeCore {
         if (!(e instanceof ConflictError) || i >= 20) throw e;
       }
     }
+  }
+}
+
+function hasVersion(name: string, version: string | undefined): boolean {
+  try {
+    return lookupFlow(name, version).version === version;
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { FlowAlreadyExistsError, FlowNotFoundError, InvalidArgumentError } from "../errors.js";
+import { FlowAlreadyExistsError, FlowNotFoundError, formatIssues, InvalidArgumentError, InvalidPayloadError, isFirestepError } from "../errors.js";
 import { parseInput, resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
 import { assertStorable } from "../json-value.js";
 import { toOperation, type Operation } from "../engine/operation.js";
@@ -16,9 +16,10 @@ import {
   pauseRecord,
   resumeRecord,
   retryRecord,
+  signalRecord,
 } from "../engine/transitions.js";
 import type { ListPage, ListQuery } from "../ports.js";
-import type { FlowRecord, HistoryEvent, StepRecord, WakeTask } from "../schemas.js";
+import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
 import { afterOutcome, deliverTask, type DeliveryMeta, type DeliveryResult } from "./delivery.js";
 import { RuntimeCore, type FlowEventListener, type RuntimeOptions } from "./runtime-core.js";
 
@@ -27,6 +28,8 @@ export interface ScheduleOptions {
   delaySeconds?: number;
   /** A caller-chosen id: the flow starts once; the same id again returns the existing operation. */
   flowId?: string;
+  /** Set by startChild: the flow that started this one. */
+  parentId?: string;
 }
 
 export const FLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -53,6 +56,10 @@ export interface FlowRuntime {
   cancelFlow(flow: FlowRef | undefined, flowId: string, reason?: string): Promise<Operation>;
   retryFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
   deleteFlow(flow: FlowRef | undefined, flowId: string): Promise<void>;
+  /** Sends a signal the flow declared (`signals` in its config); the payload is checked against its schema. */
+  signalFlow<F extends Flow>(flow: FlowRef<F>, flowId: string, name: string, payload: unknown): Promise<Operation<FlowOutput<F>>>;
+  /** Answers a query the flow declared (`queries` in its config) from its stored journal, without running a step. */
+  queryFlow<F extends Flow>(flow: FlowRef<F>, flowId: string, name: string): Promise<unknown>;
   /** Handles one wake-up task (called by the queue). */
   deliver(task: WakeTask, meta?: DeliveryMeta): Promise<DeliveryResult>;
   subscribe(listener: FlowEventListener): () => void;
@@ -71,6 +78,24 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     return r;
   }
 
+  /**
+   * A call that stored its change but was cut short before enqueueing the wake-up (a crash, the queue
+   * unavailable) leaves a due flow with no task, and on Cloud Tasks nothing scans for it. The caller's retry is
+   * refused (the change is already made), so a refusal first re-enqueues the wake-up of a due flow; the task
+   * id derives from the record's rev, so a wake-up already queued is not doubled.
+   */
+  async function refusedFor<T>(flowId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (isFirestepError(e) && (e.code === "INVALID_FLOW_STATE" || e.code === "NOT_BLOCKED_ON_INTERRUPT")) {
+        const r = await store.get(flowId);
+        if (r && (r.status === "scheduled" || r.status === "waiting") && r.wakeAt !== undefined) await core.enqueue(r, r.wakeAt, r.status === "scheduled" ? "start" : "wake");
+      }
+      throw e;
+    }
+  }
+
   /** A read-modify-write through a pure transition; typed errors from the transition leave the store as it was. */
   async function transition(
     flowId: string,
@@ -79,10 +104,34 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     event: HistoryEvent["type"],
   ): Promise<FlowRecord> {
     await mustGet(flowId, flow);
-    const stored = await core.update(flowId, (r) => change(r, clock.now()), () => [{ at: clock.now(), type: event }]);
+    const stored = await refusedFor(flowId, () => core.update(flowId, (r) => change(r, clock.now()), () => [{ at: clock.now(), type: event }]));
     if (!stored) throw new FlowNotFoundError(flowId);
     core.publish(stored, { at: clock.now(), type: event });
     return stored;
+  }
+
+  /** Cancels the unfinished flows `parent` started with startChild, unless its flow keeps them (cancelChildren: false). */
+  async function cancelChildren(parent: FlowRecord): Promise<void> {
+    let flow: Flow | undefined;
+    try {
+      flow = core.flowFor(parent);
+    } catch {
+      flow = undefined;
+    }
+    if (flow && !flow.cancelChildren) return;
+    const loaded = await store.load(parent.id);
+    for (const st of loaded?.steps ?? []) {
+      const child = st.kind === "child" && st.ok ? (st.value as { flowId: string; detached?: boolean }) : undefined;
+      if (!child || child.detached) continue;
+      const r = await store.get(child.flowId);
+      if (r && !isFinished(r.status)) {
+        try {
+          await runtime.cancelFlow(undefined, child.flowId, `parent flow ${parent.id} was cancelled`);
+        } catch (e) {
+          if (!(isFirestepError(e) && e.code === "INVALID_FLOW_STATE")) throw e;
+        }
+      }
+    }
   }
 
   const runtime: FlowRuntime = {
@@ -102,6 +151,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       assertStorable(`${flow.name} (input)`, parsed, store.maxValueBytes);
       const now = clock.now();
       const record = newFlowRecord({ id: opts.flowId ?? randomUUID(), flowName: flow.name, ...(flow.version ? { version: flow.version } : {}), input: parsed, now, startAt: now + delay * 1000 });
+      if (opts.parentId) record.parentId = opts.parentId;
+      if (flow.deadlineSeconds !== undefined) record.deadlineAt = now + (delay + flow.deadlineSeconds) * 1000;
       const { created, record: stored } = await store.create(record, [{ at: now, type: "flow.scheduled", ...(delay ? { detail: `delay ${delay}s` } : {}) }]);
       if (!created) {
         if (stored.flowName !== flow.name || !isDeepStrictEqual(stored.input, parsed)) throw new FlowAlreadyExistsError(record.id);
@@ -155,7 +206,9 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
 
     async cancelFlow(flowRef, flowId, reason) {
       const stored = await transition(flowId, flowRef, (r, now) => cancelRecord(r, now, reason), "flow.cancelled");
+      if (stored.compensating && stored.wakeAt !== undefined && !stored.lease) await core.enqueue(stored, stored.wakeAt, "wake");
       await core.wakeWaiters(stored);
+      await cancelChildren(stored);
       return toOperation(stored);
     },
 
@@ -163,7 +216,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       const r = await mustGet(flowId, flowRef);
       const loaded = await store.load(flowId);
       const firstFailed = loaded?.steps.find((s) => !s.ok);
-      const next = retryRecord(r, clock.now());
+      const next = await refusedFor(flowId, async () => retryRecord(r, clock.now()));
       const kept = firstFailed ? loaded!.steps.filter((s) => s.seq < firstFailed.seq).length : r.stepCount;
       const stored = await store.commit(flowId, {
         expectRev: r.rev,
@@ -182,12 +235,41 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       await store.delete(flowId, r.rev);
     },
 
+    async signalFlow(flowRef, flowId, name, payload) {
+      const flow = resolveFlow(flowRef);
+      const schema = flow.signals?.[name];
+      if (!schema) {
+        throw new InvalidArgumentError(`Flow "${flow.name}" declares no signal "${name}". It declares: ${Object.keys(flow.signals ?? {}).join(", ") || "none"}.`);
+      }
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) throw new InvalidPayloadError(`Signal "${name}" to flow "${flowId}"`, formatIssues(parsed.error));
+      assertStorable(`signal ${name}`, parsed.data, store.maxValueBytes);
+      const stored = await transition(flowId, flow, (r, now) => signalRecord(r, name, parsed.data, now), "flow.signalled");
+      if (stored.status === "scheduled" && stored.wakeAt !== undefined) await core.enqueue(stored, stored.wakeAt, "wake");
+      return toOperation(stored);
+    },
+
+    async queryFlow(flowRef, flowId, name) {
+      const flow = resolveFlow(flowRef);
+      const handler = flow.queries?.[name];
+      if (!handler) throw new InvalidArgumentError(`Flow "${flow.name}" declares no query "${name}". It declares: ${Object.keys(flow.queries ?? {}).join(", ") || "none"}.`);
+      await mustGet(flowId, flow);
+      const loaded = (await store.load(flowId))!;
+      const steps: Record<string, unknown> = {};
+      for (const st of loaded.steps) if (st.ok && st.kind !== "compensate") steps[st.key] = st.value;
+      const r = loaded.record;
+      return handler({ id: r.id, input: r.input, status: r.status, steps, ...(r.output ? { output: r.output.value } : {}) });
+    },
+
     deliver: (task, meta) => deliverTask(core, task, meta),
     subscribe: (listener) => core.subscribe(listener),
     async close() {
       await core.queue.close?.();
       await store.close?.();
     },
+  };
+  core.startFlow = async (flowName, input, options) => {
+    await runtime.scheduleFlow(core.findFlow(flowName), input, options);
   };
   return runtime;
 }

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { CorruptRecordError, formatIssues } from "../errors.js";
+import { jsonCopy } from "../json-value.js";
 import { HISTORY_LIMIT } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, parseStored, StepRecordSchema, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 
@@ -87,12 +88,18 @@ export function foldChunk(log: FlowLog, chunk: Buffer, watch?: string): boolean 
 }
 
 /**
- * Folds a line this process just wrote and found applied, without reading it back or validating it: its
- * JSON text gives a private copy, exactly as another reader would see it.
+ * Folds a line this process just wrote and found applied, without reading it back or validating it: a
+ * JSON-exact copy gives private data, exactly as another reader would see it.
  */
-export function foldOwnLine(log: FlowLog, json: string, endOffset: number): void {
-  applyLine(log, JSON.parse(json) as LogLine, false);
+export function foldOwnLine(log: FlowLog, line: LogLine, endOffset: number): void {
+  applyLine(log, jsonCopy(line), false);
   log.offset = endOffset;
+}
+
+/** The history to hand out: the newest HISTORY_LIMIT events. */
+export function currentHistory(log: FlowLog): HistoryEvent[] {
+  const h = log.history;
+  return h.length > HISTORY_LIMIT ? h.slice(h.length - HISTORY_LIMIT) : h;
 }
 
 function applyLine(log: FlowLog, line: LogLine, validate: boolean): boolean {
@@ -146,7 +153,8 @@ function readRecord(log: FlowLog, line: LogLine, validate: boolean): FlowRecord 
 function appendEvents(log: FlowLog, events: unknown[], validate: boolean): void {
   const valid = validate ? parseStored(EventsSchema, events, log.id!, `history (${log.file})`) : (events as HistoryEvent[]);
   for (const e of valid) log.history.push(e);
-  if (log.history.length > HISTORY_LIMIT) log.history.splice(0, log.history.length - HISTORY_LIMIT);
+  // Kept up to twice the limit, so dropping old events is amortised over many lines.
+  if (log.history.length > 2 * HISTORY_LIMIT) log.history.splice(0, log.history.length - HISTORY_LIMIT);
 }
 
 function corrupt(log: FlowLog, where: string, issues: string): CorruptRecordError {

@@ -3,26 +3,30 @@
  * file-log.ts). Safe for several processes sharing the directory; every write is durable before its
  * promise resolves.
  *
- * - A commit is one `write(2)` of one line (O_APPEND) and one fdatasync. The writer then checks with fstat
- *   that the file grew by exactly its line; if not, it reads what was appended since its last read and
- *   sees whether its line or a racing one took the rev (first writer wins, the others get ConflictError).
+ * - A commit is one `write(2)` of one line (O_APPEND). The writer then checks with fstat that the file grew
+ *   by exactly its line; if not, it reads what was appended since its last read and sees whether its line
+ *   or a racing one took the rev (first writer wins, the others get ConflictError). Either way the bytes
+ *   are made durable before the commit resolves: by an fdatasync of the file, or, when several flows commit
+ *   at once, by one shared fdatasync of a write-ahead segment (group commit, file-wal.ts).
  * - Create writes the first line to a temporary file and hard-links it into place, which fails when the
  *   name exists: no one ever sees a half-created flow, and exactly one creator wins.
  * - Delete appends a `delete` line (won like a commit), then replaces the file with a stub holding only that
  *   line, so the data is gone. A later create uses the next generation's file name (`<id>@<n+1>.log`);
  *   a writer still holding the old file can only append after the delete, where nothing applies.
  * - Each process caches, per flow, an open descriptor and the folded state with its byte offset, and reads
- *   only bytes appended since; the cache is a bounded LRU.
+ *   only bytes appended since (a warm read is one fstat); the cache is an LRU bounded in flows and bytes.
  */
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConflictError, CorruptRecordError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
+import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
-import { closeFd, createExclusive, DataSyncer, ensureDir, fdatasync, fstat, fsyncDir, linkExclusive, listDir, openLog, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
-import { emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
+import { closeFd, createExclusive, ensureDir, fdatasync, fstat, fsyncDir, linkExclusive, listDir, openLog, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
 import { FLOW_FILE_PATTERN, flowFileName, TEMP_PREFIX } from "./file-names.js";
+import { emptyStats, GroupCommit, recoverSegments, type FileStoreStats } from "./file-wal.js";
 import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
 
 export interface FileStoreOptions {
@@ -34,7 +38,13 @@ export interface FileStoreOptions {
   fsync?: boolean;
   /** Flows whose descriptor and state stay cached in this process (default 256). */
   maxOpenFlows?: number;
+  /** Approximate bytes of flow logs whose folded state stays cached (default 64 MiB). */
+  maxCachedBytes?: number;
+  /** Incremented with the bytes this store reads and writes and the syncs it makes. */
+  stats?: FileStoreStats;
 }
+
+export type { FileStoreStats } from "./file-wal.js";
 
 /** One flow's current log file, open, with its state folded up to `log.offset`. */
 interface Entry {
@@ -42,7 +52,10 @@ interface Entry {
   generation: number;
   file: string;
   fd: number;
+  ino: number;
   closed: boolean;
+  /** Bytes of the file known to be durable (synced, or logged in a synced segment). */
+  durable: number;
   log: FlowLog;
 }
 
@@ -56,22 +69,32 @@ interface Found {
 
 const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
 const LIST_PARALLELISM = 32;
+/** Files whose durable length is remembered after their entry leaves the cache. */
+const DURABLE_MEMORY = 100_000;
 
 export function createFileStore(options: FileStoreOptions): FlowStore {
   const dir = path.resolve(options.dir);
   const sync = options.fsync ?? true;
   const maxOpen = Math.max(1, options.maxOpenFlows ?? 256);
+  const maxBytes = Math.max(0, options.maxCachedBytes ?? 64 * 1024 * 1024);
+  const stats = options.stats ?? emptyStats();
   const entries = new Map<string, Entry>(); // insertion order = least recently used first
+  let cachedBytes = 0;
   const listCache = new Map<string, { ino: number; size: number; log: FlowLog }>();
+  /** file -> [inode, durable length] of files whose entry was closed. */
+  const durableLengths = new Map<string, [number, number]>();
   const locks = new KeyedLock();
-  const syncer = new DataSyncer();
+  const group = new GroupCommit(dir, stats);
   let ready: Promise<void> | undefined;
 
   const fileOf = (id: string, generation: number) => path.join(dir, flowFileName(id, generation));
 
   function init(): Promise<void> {
     ready ??= ensureDir(dir, sync).then(
-      () => void removeStaleTemps(dir),
+      async () => {
+        await recoverSegments(dir, stats);
+        void removeStaleTemps(dir);
+      },
       (e: unknown) => {
         ready = undefined; // let a later call retry once the directory is fixed
         throw e;
@@ -80,26 +103,50 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     return ready;
   }
 
+  /** Marks `e` most recently used, and closes the least recently used entries beyond the bounds. */
   function remember(e: Entry): void {
+    if (entries.get(e.id) === e) cachedBytes -= e.log.offset;
+    else if (entries.has(e.id)) cachedBytes -= entries.get(e.id)!.log.offset;
     entries.delete(e.id);
     entries.set(e.id, e);
+    cachedBytes += e.log.offset;
     for (const old of entries.values()) {
-      if (entries.size <= maxOpen) break;
+      if (entries.size <= maxOpen && cachedBytes <= maxBytes) break;
       if (old === e) continue;
       entries.delete(old.id);
+      cachedBytes -= old.log.offset;
       void locks.run(old.id, () => closeEntry(old));
     }
   }
 
   async function forget(e: Entry): Promise<void> {
-    if (entries.get(e.id) === e) entries.delete(e.id);
+    if (entries.get(e.id) === e) {
+      entries.delete(e.id);
+      cachedBytes -= e.log.offset;
+    }
     await closeEntry(e);
+  }
+
+  async function closeEntry(e: Entry): Promise<void> {
+    if (e.closed) return;
+    e.closed = true;
+    if (e.durable > 0) {
+      durableLengths.delete(e.file);
+      durableLengths.set(e.file, [e.ino, e.durable]);
+      if (durableLengths.size > DURABLE_MEMORY) durableLengths.delete(durableLengths.keys().next().value!);
+    }
+    await closeFd(e.fd);
   }
 
   /** Folds whatever was appended since the entry's last read. */
   async function catchUp(e: Entry): Promise<void> {
     const { size } = fstat(e.fd, e.file);
-    if (size > e.log.offset) foldChunk(e.log, await readRange(e.fd, e.log.offset, size, e.file));
+    if (size > e.log.offset) {
+      const before = e.log.offset;
+      foldChunk(e.log, await readRange(e.fd, before, size, e.file));
+      stats.bytesRead += size - before;
+      if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
+    }
   }
 
   /** Finds the flow's live generation. With `fresh`, a cached entry first reads what others appended. */
@@ -118,7 +165,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const file = fileOf(id, generation);
       const fd = await openLog(file);
       if (fd === undefined) return { entry: undefined, generation, unreclaimed };
-      const e: Entry = { id, generation, file, fd, closed: false, log: emptyLog(id, path.basename(file), true) };
+      const { ino } = fstat(fd, file);
+      const known = durableLengths.get(file);
+      const durable = known && known[0] === ino ? known[1] : 0;
+      const e: Entry = { id, generation, file, fd, ino, closed: false, durable, log: emptyLog(id, path.basename(file), true) };
       await guarded(e, () => catchUp(e));
       if (!e.log.started) {
         await closeEntry(e);
@@ -149,17 +199,31 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
    */
   function append(e: Entry, line: LogLine): Promise<boolean> {
     return guarded(e, async () => {
-      const { json, bytes } = encodeLine(line);
+      const { bytes } = encodeLine(line);
       const before = e.log.offset;
       writeOnce(e.fd, bytes, e.file);
+      stats.bytesWritten += bytes.length;
       const { size } = fstat(e.fd, e.file);
-      if (sync) await syncer.sync(e.fd, e.file); // also makes a racing winner's line durable before a loser reports
+      let won: boolean;
+      let range = bytes;
       if (size === before + bytes.length) {
-        foldOwnLine(e.log, json, size); // nothing else was appended: the line follows the state we hold
-        return true;
+        foldOwnLine(e.log, line, size); // nothing else was appended: the line follows the state we hold
+        won = true;
+      } else {
+        range = await readRange(e.fd, before, size, e.file);
+        stats.bytesRead += range.length;
+        won = foldChunk(e.log, range, line.nonce);
       }
-      return foldChunk(e.log, await readRange(e.fd, before, size, e.file), line.nonce);
+      if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
+      // Also makes a racing winner's line durable before a loser reports.
+      if (sync) await makeDurable(e, before, range, false);
+      return won;
     });
+  }
+
+  async function makeDurable(e: Entry, offset: number, bytes: Buffer, linked: boolean): Promise<void> {
+    await group.durable({ fd: e.fd, file: e.file, offset, bytes, prefixDurable: e.durable >= offset, linked });
+    e.durable = Math.max(e.durable, offset + bytes.length);
   }
 
   /** Writes `bytes` to a new temporary file in the directory, synced; returns it still open. */
@@ -168,7 +232,11 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     const fd = await createExclusive(file);
     try {
       writeOnce(fd, bytes, file);
-      if (sync) await fdatasync(fd, file);
+      stats.bytesWritten += bytes.length;
+      if (sync) {
+        stats.syncs++;
+        await fdatasync(fd, file);
+      }
       return { file, fd };
     } catch (err) {
       await closeFd(fd);
@@ -187,7 +255,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       await removeQuietly(temp.file);
       throw err;
     }
-    if (sync) await fsyncDir(dir);
+    if (sync) {
+      stats.syncs++;
+      await fsyncDir(dir);
+    }
   }
 
   async function reclaimAll(files: string[]): Promise<void> {
@@ -205,7 +276,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       if (c && c.ino === ino && c.size === size) return c.log.deleted ? undefined : c.log.record;
       // Fold into a copy: concurrent list calls may be reading the same file.
       const log = c && c.ino === ino && c.size < size ? { ...c.log } : emptyLog(undefined, name, false);
-      if (size > log.offset) foldChunk(log, await readRange(fd, log.offset, size, file));
+      if (size > log.offset) {
+        stats.bytesRead += size - log.offset;
+        foldChunk(log, await readRange(fd, log.offset, size, file));
+      }
       listCache.set(name, { ino, size, log });
       return log.deleted ? undefined : log.record;
     } finally {
@@ -220,22 +294,24 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       return locks.run(record.id, async () => {
         await init();
         const id = record.id;
-        const { json, bytes } = encodeLine({ op: "create", rev: record.rev, nonce: randomUUID(), record, ...(events.length ? { events } : {}) });
+        const line: LogLine = { op: "create", rev: record.rev, nonce: randomUUID(), record, ...(events.length ? { events } : {}) };
+        const { bytes } = encodeLine(line);
         let temp: { file: string; fd: number } | undefined;
         try {
           for (;;) {
             const found = await find(id, true);
-            if (found.entry) return { created: false, record: structuredClone(found.entry.log.record!) };
+            if (found.entry) return { created: false, record: cloneData(found.entry.log.record!) };
             await reclaimAll(found.unreclaimed);
             temp ??= await writeTemp(bytes);
             const file = fileOf(id, found.generation);
             if (!(await linkExclusive(temp.file, file))) continue; // another process created it first: read theirs
-            if (sync) await fsyncDir(dir);
-            const e: Entry = { id, generation: found.generation, file, fd: temp.fd, closed: false, log: emptyLog(id, path.basename(file), true) };
+            const e: Entry = { id, generation: found.generation, file, fd: temp.fd, ino: fstat(temp.fd, file).ino, closed: false, durable: 0, log: emptyLog(id, path.basename(file), true) };
             temp.fd = -1; // now owned by the entry
-            foldOwnLine(e.log, json, bytes.length);
+            foldOwnLine(e.log, line, bytes.length);
             remember(e);
-            return { created: true, record: structuredClone(e.log.record!) };
+            // The content was synced before the link; what must still survive is the directory entry.
+            if (sync) await guarded(e, () => makeDurable(e, 0, bytes, true));
+            return { created: true, record: cloneData(e.log.record!) };
           }
         } finally {
           if (temp) {
@@ -250,7 +326,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       return locks.run(id, async () => {
         await init();
         const { entry } = await find(id, true);
-        return entry ? structuredClone(entry.log.record!) : undefined;
+        return entry ? cloneData(entry.log.record!) : undefined;
       });
     },
 
@@ -258,7 +334,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       return locks.run(id, async () => {
         await init();
         const { entry } = await find(id, true);
-        return entry ? { record: structuredClone(entry.log.record!), steps: structuredClone(entry.log.steps) } : undefined;
+        return entry ? { record: cloneData(entry.log.record!), steps: cloneData(entry.log.steps) } : undefined;
       });
     },
 
@@ -279,7 +355,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
           ...(commit.events?.length ? { events: commit.events } : {}),
         });
         if (!won) throw new ConflictError(id, entry!.log.deleted ? "the flow was deleted" : `another writer committed rev ${commit.expectRev + 1} first`);
-        return structuredClone(entry!.log.record!);
+        return commit.record; // the caller's own object: the store keeps a copy of its own
       });
     },
 
@@ -287,7 +363,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       return locks.run(id, async () => {
         await init();
         const { entry } = await find(id, true);
-        return entry ? structuredClone(entry.log.history) : [];
+        return entry ? cloneData(currentHistory(entry.log)) : [];
       });
     },
 
@@ -302,7 +378,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const all = records.filter((r): r is FlowRecord => r !== undefined && matchesQuery(r, query) && (!cursor || afterCursor(r, cursor)));
       all.sort(compareNewestFirst);
       const page = all.slice(0, limit);
-      return { flows: structuredClone(page), ...(all.length > limit ? { cursor: encodeCursor(page[page.length - 1]!) } : {}) };
+      return { flows: cloneData(page), ...(all.length > limit ? { cursor: encodeCursor(page[page.length - 1]!) } : {}) };
     },
 
     delete(id, expectRev) {
@@ -321,18 +397,14 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     async close() {
       await locks.idle();
+      await group.close();
       const open = [...entries.values()];
       entries.clear();
+      cachedBytes = 0;
       listCache.clear();
       await Promise.all(open.map(closeEntry));
     },
   };
-}
-
-async function closeEntry(e: Entry): Promise<void> {
-  if (e.closed) return;
-  e.closed = true;
-  await closeFd(e.fd);
 }
 
 /** Best effort: temporary files left by a process that crashed mid-create or mid-delete. */

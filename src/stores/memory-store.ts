@@ -1,12 +1,18 @@
-/** A flow store in this process's memory: for tests and for trying things out. Copies on the way in and out. */
+/**
+ * A flow store in this process's memory: for tests and for trying things out. It keeps private copies of
+ * what it is given and hands out copies, so neither side can change the other's data; a commit returns the
+ * caller's own record, which the store no longer shares.
+ */
 import { ConflictError } from "../errors.js";
-import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
+import { cloneData } from "../json-value.js";
+import { HISTORY_LIMIT, type Commit, type FlowStore, type ListPage, type ListQuery, type LoadedFlow } from "../ports.js";
 import type { FlowRecord, HistoryEvent, StepRecord } from "../schemas.js";
-import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit, trimHistory } from "./store-helpers.js";
+import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
 
 interface Entry {
   record: FlowRecord;
   steps: StepRecord[];
+  /** The newest events; may run up to twice HISTORY_LIMIT long, so trimming is amortised over many commits. */
   history: HistoryEvent[];
 }
 
@@ -17,14 +23,15 @@ export interface MemoryStoreOptions {
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): FlowStore {
   const flows = new Map<string, Entry>();
-  const copy = structuredClone;
+  const copy = cloneData;
   return {
     maxValueBytes: options.maxValueBytes ?? 4 * 1024 * 1024,
 
     async create(record, events = []) {
       const existing = flows.get(record.id);
       if (existing) return { created: false, record: copy(existing.record) };
-      flows.set(record.id, { record: copy(record), steps: [], history: copy(events) });
+      flows.set(record.id, { record: copy(record), steps: [], history: [] });
+      appendHistory(flows.get(record.id)!, events);
       return { created: true, record: copy(record) };
     },
 
@@ -43,14 +50,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FlowStore {
       checkCommit(id, e?.record, commit);
       const entry = e!;
       if (commit.truncateFrom !== undefined) entry.steps = entry.steps.filter((s) => s.seq < commit.truncateFrom!);
-      if (commit.steps?.length) entry.steps.push(...copy(commit.steps));
-      if (commit.events?.length) entry.history = trimHistory([...entry.history, ...copy(commit.events)]);
+      if (commit.steps?.length) for (const s of commit.steps) entry.steps.push(copy(s));
+      if (commit.events?.length) appendHistory(entry, commit.events);
       entry.record = copy(commit.record);
-      return copy(commit.record);
+      return commit.record;
     },
 
     async history(id) {
-      return copy(flows.get(id)?.history ?? []);
+      const h = flows.get(id)?.history ?? [];
+      return copy(h.length > HISTORY_LIMIT ? h.slice(h.length - HISTORY_LIMIT) : h);
     },
 
     async list(query: ListQuery): Promise<ListPage> {
@@ -69,4 +77,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FlowStore {
       flows.delete(id);
     },
   };
+}
+
+function appendHistory(entry: Entry, events: HistoryEvent[]): void {
+  for (const ev of events) entry.history.push(cloneData(ev));
+  if (entry.history.length > 2 * HISTORY_LIMIT) entry.history.splice(0, entry.history.length - HISTORY_LIMIT);
 }

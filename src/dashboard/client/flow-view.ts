@@ -1,0 +1,259 @@
+/**
+ * flow-view.js: one flow's page. Its state and actions, the interrupt form when it waits for input,
+ * input and output or error, the timeline, every step (expandable) and the event history. Polls every
+ * two seconds; a re-render keeps focus, open steps, and whatever the user typed into the form.
+ */
+export const FLOW_VIEW_JS = String.raw`
+import { h, replaceChildren, statusBadge, timeEl, fmtAgo, fmtDuration, jsonBlock, describeWait, keepFocus } from "./dom.js";
+import { ACTIONS, allowedActions, whyDisabled } from "./actions.js";
+import { buildSchemaForm } from "./schema-form.js";
+import { buildTimeline, renderTimeline } from "./timeline.js";
+
+const POLL_MS = 2000;
+const DONE_WORDS = { pause: "Paused.", continue: "Continued.", cancel: "Cancelled.", retry: "Retry scheduled: the flow runs again from the step that failed." };
+
+export function createFlowView({ api, id, confirm, navigate, authHint, focus }) {
+  const head = h("header", { class: "flow-head" });
+  const actionsBar = h("div", { class: "actions", role: "group", "aria-label": "Actions on this flow" });
+  const notice = h("p", { class: "notice", role: "status" });
+  const alertBox = h("div", { class: "alert-slot", role: "alert" });
+  const formSlot = h("div");
+  const summary = h("section", { "aria-label": "Summary" });
+  const io = h("div", { class: "io" });
+  const timeline = h("section", { "aria-labelledby": "timeline-title" });
+  const stepsSlot = h("section", { "aria-labelledby": "steps-title" });
+  const historySlot = h("section", { "aria-labelledby": "history-title" });
+  const element = h("article", { class: "flow-page" },
+    h("p", { class: "back" }, h("a", { href: "#/" }, "← All flows")),
+    head, actionsBar, notice, alertBox, formSlot, summary, io, timeline, stepsSlot, historySlot);
+  let detail = null, signature = "", formKey = null, timer = 0, disposed = false, busy = false, wantFocus = !!focus;
+
+  function say(text) { notice.textContent = text; }
+  function fail(text) { replaceChildren(alertBox, text ? h("p", { class: "error" }, text) : null); }
+
+  async function refresh() {
+    let d;
+    try {
+      d = await api.getFlow(id);
+    } catch (e) {
+      if (disposed) return;
+      if (e.code === "FLOW_NOT_FOUND") {
+        stop();
+        replaceChildren(head, h("h1", { id: "flow-title", tabindex: "-1" }, "Flow not found"));
+        replaceChildren(summary, h("p", {}, "No flow with id ", h("code", {}, id), " exists (it may have been deleted)."));
+        [actionsBar, formSlot, io, timeline, stepsSlot, historySlot].forEach((el) => replaceChildren(el));
+        return;
+      }
+      fail(e.isAuth ? authHint(e) : "Could not load the flow: " + e.message);
+      return;
+    }
+    if (disposed) return;
+    fail("");
+    detail = d;
+    const sig = JSON.stringify([d.record.rev, d.record.updatedAt, d.history.length]);
+    const now = Date.now();
+    if (sig !== signature) {
+      signature = sig;
+      keepFocus(element, () => {
+        renderHead(d);
+        renderActions();
+        renderIO(d);
+        renderSteps(d);
+        renderHistory(d);
+      });
+      renderForm(d.operation);
+      if (wantFocus) document.getElementById("flow-title").focus();
+      wantFocus = false;
+    }
+    renderSummary(d, now);
+    renderTimelineSection(d, now);
+  }
+
+  function renderHead(d) {
+    const m = d.operation.metadata;
+    document.title = m.flowName + " " + id + " · Firestep";
+    replaceChildren(head,
+      h("h1", { id: "flow-title", tabindex: "-1", "data-key": "title" }, m.flowName, " ", statusBadge(m.status)),
+      h("p", { class: "flow-id" }, "Flow id ", h("code", {}, id)));
+  }
+
+  function renderActions() {
+    const status = detail.operation.metadata.status;
+    const allowed = allowedActions(status);
+    replaceChildren(actionsBar, ACTIONS.map((a) => {
+      const ok = allowed.includes(a.name);
+      return h("button", { type: "button", class: a.danger ? "danger-outline" : null, "data-key": "action:" + a.name,
+        disabled: !ok || busy, title: ok ? a.explain : whyDisabled(a, status), onclick: () => act(a) }, a.label);
+    }));
+  }
+
+  async function act(a) {
+    const m = detail.operation.metadata;
+    const answer = await confirm.ask({
+      title: a.label + " this flow?",
+      text: a.label + " " + m.flowName + " (" + id + ")? " + a.explain,
+      confirmLabel: a.label + " flow",
+      danger: a.danger,
+      reason: a.reason,
+    });
+    if (!answer.ok) return;
+    busy = true;
+    keepFocus(element, renderActions);
+    say("");
+    fail("");
+    try {
+      if (a.name === "delete") {
+        await api.remove(id);
+        stop();
+        navigate("#/", "Deleted flow " + id + ".");
+        return;
+      }
+      await api.control(id, a.name, a.name === "cancel" && answer.reason ? { reason: answer.reason } : undefined);
+      say(DONE_WORDS[a.name]);
+    } catch (e) {
+      fail(e.isAuth ? authHint(e) : a.label + " failed: " + e.message + " (" + e.code + ")");
+    } finally {
+      busy = false;
+      signature = "";
+      if (!disposed) await refresh();
+    }
+  }
+
+  function renderForm(op) {
+    const b = op.blockedOnStep;
+    const key = b ? b.name + "|" + JSON.stringify(b.schema) : "";
+    if (key === formKey) return;
+    const hadFocus = formSlot.contains(document.activeElement);
+    formKey = key;
+    if (!b) {
+      replaceChildren(formSlot);
+      if (hadFocus) document.getElementById("flow-title").focus();
+      return;
+    }
+    const built = buildSchemaForm(b.schema);
+    const error = h("div", { class: "form-error", role: "alert" });
+    const submit = h("button", { type: "submit", class: "primary" }, "Resume flow");
+    const form = h("form", { class: "interrupt-form", novalidate: true, "aria-labelledby": "interrupt-title" },
+      built.fields, error, h("div", { class: "form-buttons" }, submit));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const r = built.read();
+      if (!r.ok) {
+        replaceChildren(error, h("p", { class: "error" }, r.message));
+        r.input.focus();
+        return;
+      }
+      submit.disabled = true;
+      replaceChildren(error);
+      try {
+        await api.resume(id, r.value, b.name);
+        say("Input sent to " + b.name + "; the flow resumes.");
+        signature = "";
+        await refresh();
+      } catch (e) {
+        const text = e.isAuth ? authHint(e) : e.code === "INVALID_PAYLOAD" ? "The flow rejected this input and is still waiting: " + e.message : e.message + " (" + e.code + ")";
+        replaceChildren(error, h("p", { class: "error" }, h("strong", {}, e.code), " ", text));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    replaceChildren(formSlot, h("section", { class: "interrupt", "aria-labelledby": "interrupt-title" },
+      h("h2", { id: "interrupt-title" }, "Waiting for input: ", h("code", {}, b.name)),
+      h("p", { class: "hint" }, "Submitting resumes the flow. Input the interrupt's schema rejects is refused and the flow keeps waiting."),
+      form));
+  }
+
+  function renderSummary(d, now) {
+    const r = d.record, m = d.operation.metadata;
+    const rows = [
+      ["Status", statusBadge(m.status)],
+      ["Started", timeEl(r.createdAt)],
+      ["First ran", r.startedAt ? timeEl(r.startedAt) : "not yet"],
+      r.finishedAt ? ["Finished", h("span", {}, timeEl(r.finishedAt), " (took " + fmtDuration(r.finishedAt - r.createdAt) + ")")] : null,
+      ["Last update", timeEl(r.updatedAt, fmtAgo(r.updatedAt, now))],
+      ["Steps stored", String(r.stepCount)],
+      (r.waits || []).length ? ["Waiting for", h("ul", { class: "plain" }, r.waits.map((w) => h("li", {}, describeWait(w))))] : null,
+      m.wakeAt && !r.finishedAt ? ["Next wake-up", timeEl(m.wakeAt)] : null,
+      r.version ? ["Version", r.version] : null,
+    ].filter(Boolean);
+    replaceChildren(summary, h("dl", { class: "summary" }, rows.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))));
+  }
+
+  function renderIO(d) {
+    const res = d.operation.result;
+    const out = !res ? h("p", { class: "muted" }, d.operation.done ? "No result." : "Not finished yet.")
+      : "response" in res ? jsonBlock(res.response, "Output")
+      : errorBlock(res.error);
+    replaceChildren(io,
+      h("section", { "aria-labelledby": "input-title" }, h("h2", { id: "input-title" }, "Input"), jsonBlock(d.record.input, "Input")),
+      h("section", { "aria-labelledby": "output-title" }, h("h2", { id: "output-title" }, res && "error" in res ? "Error" : "Output"), out));
+  }
+
+  function renderTimelineSection(d, now) {
+    const model = buildTimeline(d, now);
+    replaceChildren(timeline, h("h2", { id: "timeline-title" }, "Timeline"),
+      h("div", { class: "timeline-wrap" }, renderTimeline(model)), legend());
+  }
+
+  function renderSteps(d) {
+    const open = new Set([...stepsSlot.querySelectorAll("details[open]")].map((el) => el.dataset.step));
+    const steps = d.steps.slice().sort((a, b) => a.call - b.call);
+    replaceChildren(stepsSlot, h("h2", { id: "steps-title" }, "Steps (" + steps.length + ")"),
+      steps.length ? h("ol", { class: "steps" }, steps.map((s) => h("li", {},
+        h("details", { "data-step": s.key, open: open.has(s.key) },
+          h("summary", { "data-key": "step:" + s.key },
+            h("span", { class: "step-name" }, s.key), " ",
+            h("span", { class: "step-kind" }, s.kind), " ",
+            h("span", { class: s.ok ? "ok" : "bad" }, s.ok ? "✓ completed" : "✗ failed"),
+            h("span", { class: "step-meta" }, (s.attempts > 1 ? s.attempts + " attempts · " : "") + fmtDuration(s.endedAt - s.startedAt) + " · ", timeEl(s.startedAt))),
+          s.ok ? jsonBlock(s.value, "Result of " + s.key) : errorBlock(s.error)))))
+        : h("p", { class: "muted" }, "No step has completed yet."));
+  }
+
+  function renderHistory(d) {
+    const start = d.record.createdAt;
+    replaceChildren(historySlot, h("h2", { id: "history-title" }, "History"),
+      h("div", { class: "table-wrap" }, h("table", { class: "history" },
+        h("caption", { class: "visually-hidden" }, "Events of this flow, oldest first"),
+        h("thead", {}, h("tr", {}, ["Time", "Since start", "Event", "Step", "Attempt", "Duration", "Detail"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, d.history.map((e) => h("tr", {},
+          h("td", {}, timeEl(e.at)),
+          h("td", { class: "num" }, "+" + fmtDuration(e.at - start)),
+          h("td", {}, h("code", {}, e.type)),
+          h("td", {}, e.step || ""),
+          h("td", { class: "num" }, e.attempt === undefined ? "" : String(e.attempt)),
+          h("td", { class: "num" }, e.durationMs === undefined ? "" : fmtDuration(e.durationMs)),
+          h("td", { class: "detail" }, e.detail || "")))))));
+  }
+
+  function loop() {
+    timer = setTimeout(async () => {
+      if (!document.hidden) await refresh();
+      if (!disposed) loop();
+    }, POLL_MS);
+  }
+  function stop() { disposed = true; clearTimeout(timer); }
+
+  refresh().then(() => { if (!disposed) loop(); });
+  return { element, dispose: stop };
+}
+
+function errorBlock(err) {
+  if (!err) return h("p", { class: "muted" }, "No error recorded.");
+  return h("div", { class: "error-block" },
+    h("p", {}, h("strong", {}, err.code || err.name || "Error"), ": ", err.message || ""),
+    h("details", {}, h("summary", {}, "Full error"), jsonBlock(err, "Error")));
+}
+
+function legend() {
+  const swatch = (cls, hatched) => h("span", { class: "swatch " + cls + (hatched ? " hatched" : ""), "aria-hidden": "true" });
+  return h("ul", { class: "legend", "aria-label": "Timeline legend" },
+    h("li", {}, swatch("sw-run"), "ran"),
+    h("li", {}, swatch("sw-running"), "flow running"),
+    h("li", {}, swatch("sw-attempt"), "failed attempt (retried)"),
+    h("li", {}, swatch("sw-fail"), "failed"),
+    h("li", {}, swatch("sw-wait", true), "waiting: sleep, input, back-off, poll"),
+    h("li", {}, h("span", { class: "swatch sw-tick", "aria-hidden": "true" }), "attempt start"),
+    h("li", {}, h("span", { class: "swatch sw-dot", "aria-hidden": "true" }), "poll round / answer"));
+}
+`;

@@ -1,0 +1,53 @@
+/**
+ * Signals: messages sent to a running flow with `signalFlow`, checked against the schema the flow
+ * declared, kept in its inbox in order, and taken one at a time by `waitForSignal` (a memoized step: on
+ * replay it returns the signal it took the first time).
+ */
+import { InvalidArgumentError, SignalTimeoutError } from "../errors.js";
+import { serializeError } from "../errors.js";
+import { jsonCopy } from "../json-value.js";
+import { currentContext } from "./invocation-context.js";
+
+const PREFIX = "signal:";
+
+/** Takes the oldest signal `name` not yet taken, suspending the flow until one arrives (or the timeout passes). */
+export async function waitForSignal<T = unknown>(name: string, options: { timeoutSeconds?: number } = {}): Promise<T> {
+  const ctx = currentContext("waitForSignal");
+  const schema = ctx.flow.signals?.[name];
+  if (!schema) throw new InvalidArgumentError(`Flow "${ctx.flow.name}" waits for signal "${name}" but does not declare it: add it to the flow's signals.`);
+  return ctx.track(
+    (async () => {
+      const { key, call, done } = ctx.nextCall(`${PREFIX}${name}`, "signal");
+      if (done) {
+        const taken = (done.value as { inboxKey?: string } | undefined)?.inboxKey;
+        if (taken && ctx.inbox[taken]) ctx.consumedInbox.add(taken);
+        if (!done.ok) throw new SignalTimeoutError(name, options.timeoutSeconds ?? 0);
+        return (done.value as { payload: T }).payload;
+      }
+      const now = ctx.io.now();
+      const firstAt = ctx.progress[key]?.firstAt ?? now;
+      const inboxKey = Object.keys(ctx.inbox)
+        .filter((k) => k.startsWith(`${PREFIX}${name}:`) && !ctx.consumedInbox.has(k))
+        .sort()[0];
+      if (inboxKey) {
+        ctx.consumedInbox.add(inboxKey);
+        const parsed = schema.safeParse(ctx.inbox[inboxKey]!.value);
+        const payload = jsonCopy(parsed.success ? parsed.data : ctx.inbox[inboxKey]!.value) as T;
+        const step = ctx.newStep({ call, key, name: `${PREFIX}${name}`, kind: "signal", ok: true, value: { inboxKey, payload }, attempts: 1, startedAt: firstAt, endedAt: now });
+        delete ctx.progress[key];
+        ctx.event({ type: "step.completed", step: key });
+        await ctx.persist(step);
+        return payload;
+      }
+      const until = options.timeoutSeconds === undefined ? undefined : firstAt + options.timeoutSeconds * 1000;
+      if (until !== undefined && now >= until) {
+        const step = ctx.newStep({ call, key, name: `${PREFIX}${name}`, kind: "signal", ok: false, error: serializeError(new SignalTimeoutError(name, options.timeoutSeconds!)), attempts: 1, startedAt: firstAt, endedAt: now });
+        delete ctx.progress[key];
+        await ctx.persist(step);
+        throw new SignalTimeoutError(name, options.timeoutSeconds!);
+      }
+      ctx.progress[key] = { attempts: 0, firstAt };
+      throw ctx.suspend({ kind: "signal", step: key, name, ...(until !== undefined ? { until } : {}) });
+    })(),
+  );
+}

@@ -1,0 +1,230 @@
+/**
+ * The dashboard end to end in a real browser: Debian's chromium (never a downloaded one) driven by
+ * playwright-core, against the dev server on an embedded runtime with a memory store and the real
+ * clock. Screenshots go to test-artifacts/dashboard/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { interrupt, run, sleep } from "../../src/engine/steps.js";
+import { defineFlow } from "../../src/flow.js";
+import { startDevServer, type DevServer } from "../../src/http/index.js";
+import { createEmbeddedRuntime, type EmbeddedRuntime } from "../../src/runtime/embedded-runtime.js";
+import { createMemoryStore } from "../../src/stores/memory-store.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** Keep Chromium quiet and on this machine (see the browser notes): no background traffic, no updates. */
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const ARTIFACTS = resolve("test-artifacts/dashboard");
+
+const order = defineFlow(
+  {
+    name: "dashOrder",
+    input: z.object({ orderId: z.string() }),
+    output: z.object({ approved: z.boolean(), receipt: z.string() }),
+  },
+  async ({ orderId }) => {
+    const loaded = await run("load-order", async () => {
+      await delay(60);
+      return { id: orderId, total: 42 };
+    });
+    const answer = await interrupt(
+      "manager-approval",
+      z.object({
+        approved: z.boolean(),
+        amount: z.number().max(100).describe("At most 100"),
+        priority: z.enum(["low", "high"]),
+        note: z.string().optional(),
+        shipping: z.object({ express: z.boolean(), city: z.string() }),
+      }),
+    );
+    await sleep("cool-off", 0.4);
+    const receipt = await run({ name: "send-receipt", retryConfig: { maxAttempts: 3, minBackoffSeconds: 0.25 } }, async ({ attempt }) => {
+      await delay(80);
+      if (attempt < 3) throw new Error("mail server busy");
+      return `receipt-${loaded.id}-${answer.amount}`;
+    });
+    return { approved: answer.approved, receipt };
+  },
+);
+
+const nap = defineFlow({ name: "dashNap", input: z.object({ minutes: z.number() }), output: z.string() }, async ({ minutes }) => {
+  await run("prepare", () => "pillow");
+  await sleep("nap", minutes * 60);
+  return "rested";
+});
+
+let runtime: EmbeddedRuntime;
+let server: DevServer;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const pageErrors: string[] = [];
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(25);
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the dashboard's browser tests need Debian's chromium. Run: apt-get update && apt-get install -y chromium`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  runtime = createEmbeddedRuntime({ store: createMemoryStore() });
+  server = await startDevServer({ runtime, port: 0 });
+  profile = mkdtempSync(join(tmpdir(), "firestep-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1100, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    // A refused request (the bad payload's 400) is logged by Chromium itself; everything else is a bug.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text());
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  await runtime?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe("the dashboard in a browser", () => {
+  it("lists flows, answers an interrupt through its form (bad input refused, good input resumes), and cancels a flow", async () => {
+    const blocked = await runtime.scheduleFlow(order, { orderId: "o-7" });
+    const sleeping = await runtime.scheduleFlow(nap, { minutes: 60 });
+    await until("both flows to wait", async () => {
+      const [a, b] = await Promise.all([runtime.getFlow(blocked.name), runtime.getFlow(sleeping.name)]);
+      return a.record.status === "waiting" && b.record.status === "waiting";
+    });
+
+    // The list: both flows, with their status in words and what they wait for.
+    await page.goto(`${server.url}/`);
+    const blockedRow = page.locator(`tr[data-flow-id="${blocked.name}"]`);
+    const sleepingRow = page.locator(`tr[data-flow-id="${sleeping.name}"]`);
+    await expectText(blockedRow, /dashOrder.*waiting.*input: manager-approval/);
+    await expectText(sleepingRow, /dashNap.*waiting.*sleep \(nap\) until/);
+    await page.screenshot({ path: join(ARTIFACTS, "list.png"), fullPage: true });
+
+    // Filtering by status leaves only matching flows.
+    await page.getByLabel("Status").selectOption({ label: "succeeded" });
+    await page.getByText("No flows match these filters.").waitFor();
+    await page.getByLabel("Status").selectOption({ label: "Any status" });
+    await blockedRow.waitFor();
+
+    // The blocked flow's page: a form generated from the interrupt's JSON Schema.
+    await blockedRow.getByRole("link").click();
+    await page.getByRole("heading", { name: /Waiting for input: manager-approval/ }).waitFor();
+    const form = page.locator("form.interrupt-form");
+    expect(await form.getByLabel("approved").getAttribute("type")).toBe("checkbox");
+    expect(await form.getByLabel("amount").getAttribute("type")).toBe("number");
+    expect(await form.getByLabel("priority").evaluate((el) => el.tagName)).toBe("SELECT");
+    expect(await form.locator("fieldset legend").textContent()).toBe("shipping");
+    expect(await form.getByLabel("note (optional)").getAttribute("type")).toBe("text");
+
+    // A payload the schema rejects: the server's message is shown and the flow keeps waiting.
+    await form.getByLabel("approved").check();
+    await form.getByLabel("amount").fill("500");
+    await form.getByLabel("priority").selectOption("high");
+    await form.getByLabel("express").check();
+    await form.getByLabel("city").fill("Lyon");
+    await form.getByRole("button", { name: "Resume flow" }).click();
+    const error = form.locator(".form-error");
+    await expectText(error, /INVALID_PAYLOAD.*still waiting/);
+    await expectText(error, /amount/);
+    const still = await runtime.getFlow(blocked.name);
+    expect(still.record.status).toBe("waiting");
+    expect(still.operation.blockedOnStep?.name).toBe("manager-approval");
+
+    // A good one: the flow resumes and finishes; the page follows it without a reload.
+    await form.getByLabel("amount").fill("42");
+    await form.getByRole("button", { name: "Resume flow" }).click();
+    await page.locator("h1 .status-succeeded").waitFor({ timeout: 15_000 });
+    expect(await page.locator("h1").textContent()).toContain("succeeded");
+    await expectText(page.locator(".io"), /receipt-o-7-42/);
+    expect((await runtime.getFlow(blocked.name)).record.status).toBe("succeeded");
+
+    // The timeline: a row per step, the retried step's attempts marked, waits hatched.
+    const timeline = page.locator("svg.timeline");
+    for (const step of ["load-order", "manager-approval", "cool-off", "send-receipt"]) {
+      await timeline.locator(".row-label", { hasText: step }).waitFor();
+    }
+    const receiptRow = timeline.locator("g.row", { has: page.locator(".row-label", { hasText: "send-receipt" }) });
+    expect(await receiptRow.locator(".mark-attempt").count()).toBe(3);
+    expect(await receiptRow.locator(".seg-attempt").count()).toBe(2);
+    expect(await receiptRow.locator(".seg-wait").count()).toBe(2);
+    expect(await timeline.locator(".seg-wait").count()).toBeGreaterThanOrEqual(4);
+
+    // Steps expand to their results; only delete (and nothing else) is offered for a succeeded flow.
+    await page.locator("summary", { hasText: "load-order" }).click();
+    await expectText(page.locator('details[data-step="load-order"]'), /"total": 42/);
+    for (const name of ["Pause", "Continue", "Cancel", "Retry"]) expect(await page.getByRole("button", { name, exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Delete", exact: true }).isEnabled()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, "flow-page.png"), fullPage: true });
+    await page.locator("article.flow-page").screenshot({ path: join(ARTIFACTS, "flow-page-top.png") });
+
+    // Cancel the sleeping flow: the confirmation can be dismissed, then confirmed with a reason.
+    await page.getByRole("link", { name: "← All flows" }).click();
+    await sleepingRow.getByRole("link").click();
+    await page.locator("h1 .status-waiting").waitFor();
+    expect(await page.getByRole("button", { name: "Continue", exact: true }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    const dialog = page.locator("dialog.confirm");
+    await dialog.getByRole("button", { name: "Go back" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    expect((await runtime.getFlow(sleeping.name)).record.status).toBe("waiting");
+
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    await dialog.getByLabel("Reason (optional)").fill("not needed any more");
+    await dialog.getByRole("button", { name: "Cancel flow" }).click();
+    await page.locator("h1 .status-cancelled").waitFor();
+    await expectText(page.locator(".io"), /not needed any more/);
+    expect((await runtime.getFlow(sleeping.name)).record.status).toBe("cancelled");
+    expect(await page.getByRole("button", { name: "Delete", exact: true }).isEnabled()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, "flow-cancelled.png"), fullPage: true });
+
+    // Back on the list, the cancelled flow reads "cancelled".
+    await page.getByRole("link", { name: "← All flows" }).click();
+    await expectText(sleepingRow, /cancelled/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("asks for a token when the API refuses, and sends it from then on", async () => {
+    const secret = "dashboard-secret-0123456789abcdef";
+    const guarded = await startDevServer({ runtime, port: 0, auth: { secret } });
+    try {
+      await page.goto(`${guarded.url}/`);
+      await expectText(page.getByRole("alert"), /Sign-in needed/);
+      await page.getByLabel(/Bearer token/).fill(secret);
+      await page.getByRole("button", { name: "Use token" }).click();
+      await page.locator("table.flows").waitFor();
+      expect(await page.locator("table.flows tbody tr").count()).toBeGreaterThanOrEqual(2);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+async function expectText(locator: ReturnType<Page["locator"]>, pattern: RegExp): Promise<void> {
+  await until(`text ${pattern}`, async () => pattern.test(((await locator.textContent({ timeout: 10_000 })) ?? "").replace(/\s+/g, " ")), 10_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}; found: ${await locator.textContent().catch(() => "(nothing)")}`);
+  });
+}
