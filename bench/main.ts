@@ -21,15 +21,18 @@ interface Plan {
 }
 
 const plans: Plan[] = [
-  { name: "1 flow x 1,000 steps (memory)", scenario: "one-flow-1000", store: "memory", show: ["stepsPerSec", "ms", "peakRssMb"] },
-  { name: "1 flow x 1,000 steps (file, fsync)", scenario: "one-flow-1000", store: "file", show: ["stepsPerSec", "ms", "peakRssMb"] },
+  { name: "1 flow x 1,000 steps (memory)", scenario: "one-flow-1000", store: "memory", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "peakRssMb"] },
+  { name: "1 flow x 1,000 steps (file, fsync)", scenario: "one-flow-1000", store: "file", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "syncsPerStep", "peakRssMb"] },
+  { name: "200 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "200", show: ["ms", "flowsPerSec", "coldMs", "peakRssMb"] },
+  { name: "200 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "200", show: ["ms", "flowsPerSec", "coldMs", "syncs", "groupCommits", "peakRssMb"] },
   { name: "500 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "peakRssMb"] },
-  { name: "500 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "peakRssMb"] },
-  { name: "200 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "200", show: ["ms", "flowsPerSec", "peakRssMb"] },
-  { name: "200 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "200", show: ["ms", "flowsPerSec", "peakRssMb"] },
+  { name: "500 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "syncs", "peakRssMb"] },
   { name: "latency (file)", scenario: "latency", store: "file", show: ["sleep0MedianMs", "sleep0P95Ms", "resumeMedianMs", "resumeP95Ms"] },
-  ...["10", "100", "1000"].map((n) => ({ name: `replay, suspend after each step, N=${n} (file)`, scenario: "replay", store: "file" as const, arg: n, show: ["ms", "bytesRead", "bytesWritten"] })),
-  ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSleepingMb", "scheduledMs", "wakeAllMs", "peakRssMb"] }]),
+  ...["10", "100", "1000"].map((n) => ({
+    name: `replay, suspend after each step, N=${n} (file)`, scenario: "replay", store: "file" as const, arg: n,
+    show: ["ms", "msPerWake", "bytesRead", "bytesWritten", "bytesWrittenPerStep", "syncs"],
+  })),
+  ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSleepingMb", "heapSleepingMb", "scheduledMs", "wakeAllMs", "peakRssMb"] }]),
 ];
 
 console.log(`firestep bench - ${new Date().toISOString()} - node ${process.version} - ${cpus().length} x ${cpus()[0]?.model ?? "cpu"} - ${Math.round(totalmem() / 2 ** 30)} GiB - median of ${runs} runs\n`);

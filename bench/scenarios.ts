@@ -1,7 +1,9 @@
 /**
  * Benchmark scenarios, each run in its own process by bench/main.ts so peak RSS belongs to one scenario.
- *   node dist/bench/scenarios.js <scenario> <memory|file>
- * Prints one JSON line of figures.
+ *   node dist/bench/scenarios.js <scenario> <memory|file> [arg]
+ * Prints one JSON line of figures. "cold" figures include the first run in a fresh process (module loading
+ * and JIT warm-up); the others are taken after a warm-up run, as a long-lived runtime would see them.
+ * Waiting never reads flows' journals: it waits for the local queue to go idle and then reads records only.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,36 +11,21 @@ import { join } from "node:path";
 import { z } from "zod";
 import { createEmbeddedRuntime, createFileStore, createMemoryStore, defineFlow, interrupt, run, sleep, type EmbeddedRuntime, type FlowStore } from "../src/index.js";
 
-const [scenario = "", storeKind = "memory", arg = ""] = process.argv.slice(2);
-
-/** Counts bytes a store is asked to write and hands back on reads (JSON size). */
-function metered(store: FlowStore) {
-  const bytes = { read: 0, written: 0 };
-  const size = (v: unknown) => (v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v)));
-  const wrapped: FlowStore = {
-    ...store,
-    maxValueBytes: store.maxValueBytes,
-    create: async (r, e) => ((bytes.written += size(r) + size(e)), store.create(r, e)),
-    get: async (id) => {
-      const r = await store.get(id);
-      bytes.read += size(r);
-      return r;
-    },
-    load: async (id) => {
-      const r = await store.load(id);
-      bytes.read += size(r);
-      return r;
-    },
-    commit: async (id, c) => ((bytes.written += size(c)), store.commit(id, c)),
-    ...(store.close ? { close: () => store.close!() } : {}),
-  };
-  return { store: wrapped, bytes };
+/** The figures a file store counts (see FileStoreStats). */
+interface FileStoreStats {
+  bytesRead: number;
+  bytesWritten: number;
+  syncs: number;
+  groupCommits: number;
 }
 
-function makeStore(): { store: FlowStore; dir?: string } {
+const [scenario = "", storeKind = "memory", arg = ""] = process.argv.slice(2);
+
+function makeStore(): { store: FlowStore; dir?: string; stats?: FileStoreStats } {
   if (storeKind === "memory") return { store: createMemoryStore() };
   const dir = mkdtempSync(join(tmpdir(), "firestep-bench-"));
-  return { store: createFileStore({ dir }), dir };
+  const stats: FileStoreStats = { bytesRead: 0, bytesWritten: 0, syncs: 0, groupCommits: 0 };
+  return { store: createFileStore({ dir, stats }), dir, stats };
 }
 
 const manySteps = defineFlow({ name: "manySteps", input: z.number(), output: z.number() }, async (n) => {
@@ -69,55 +56,77 @@ const sleeper = defineFlow({ name: "sleeper", input: z.number(), output: z.numbe
   return run("after", () => 1);
 });
 
+/** Waits until every flow in `ids` has finished, reading records only (never journals or history). */
 async function untilDone(rt: EmbeddedRuntime, ids: string[]): Promise<void> {
+  let open = ids;
   for (;;) {
     await rt.idle();
-    let open = 0;
-    for (const id of ids) if (!(await rt.getFlow(id)).operation.done) open++;
-    if (open === 0) return;
+    const records = await Promise.all(open.map((id) => rt.core.store.get(id)));
+    open = open.filter((_, i) => !["succeeded", "failed", "cancelled"].includes(records[i]!.status));
+    if (open.length === 0) return;
     await new Promise((r) => setTimeout(r, 1));
   }
 }
 
+async function timeFlows(rt: EmbeddedRuntime, flows: number, steps: number): Promise<number> {
+  const t0 = performance.now();
+  const ops = await Promise.all([...Array(flows).keys()].map(() => rt.scheduleFlow(manySteps, steps)));
+  await untilDone(rt, ops.map((o) => o.name));
+  return performance.now() - t0;
+}
+
 async function main(): Promise<Record<string, number | string>> {
-  const { store: raw, dir } = makeStore();
-  const { store, bytes } = metered(raw);
+  const { store, dir, stats } = makeStore();
   const rt = createEmbeddedRuntime({ store, recover: false });
+  const io = () => ({ ...(stats ?? { bytesRead: 0, bytesWritten: 0, syncs: 0, groupCommits: 0 }) });
   try {
     switch (scenario) {
       case "one-flow-1000": {
-        const t0 = performance.now();
-        const op = await rt.scheduleFlow(manySteps, 1000);
-        await untilDone(rt, [op.name]);
-        const ms = performance.now() - t0;
-        return { steps: 1000, ms, stepsPerSec: 1000 / (ms / 1000) };
+        const coldMs = await timeFlows(rt, 1, 1000);
+        const warm: number[] = [];
+        const before = io();
+        const cpu0 = process.cpuUsage();
+        for (let i = 0; i < 3; i++) warm.push(await timeFlows(rt, 1, 1000));
+        const cpu = process.cpuUsage(cpu0);
+        const after = io();
+        const ms = median(warm);
+        return {
+          steps: 1000, ms, stepsPerSec: 1000 / (ms / 1000), usPerStep: ms, cpuUsPerStep: (cpu.user + cpu.system) / 3000, coldMs, coldStepsPerSec: 1000 / (coldMs / 1000),
+          syncsPerStep: (after.syncs - before.syncs) / 3000, bytesWrittenPerStep: (after.bytesWritten - before.bytesWritten) / 3000,
+        };
       }
       case "flows-x10": {
         const flows = Number(arg || 500);
-        const t0 = performance.now();
-        const ops = await Promise.all([...Array(flows).keys()].map(() => rt.scheduleFlow(manySteps, 10)));
-        await untilDone(rt, ops.map((o) => o.name));
-        const ms = performance.now() - t0;
-        return { flows, steps: flows * 10, ms, flowsPerSec: flows / (ms / 1000), stepsPerSec: (flows * 10) / (ms / 1000) };
+        const coldMs = await timeFlows(rt, flows, 10);
+        const before = io();
+        const ms = await timeFlows(rt, flows, 10);
+        const after = io();
+        return {
+          flows, steps: flows * 10, ms, flowsPerSec: flows / (ms / 1000), stepsPerSec: (flows * 10) / (ms / 1000), coldMs,
+          syncs: after.syncs - before.syncs, groupCommits: after.groupCommits - before.groupCommits,
+        };
       }
       case "latency": {
         const sleepMs: number[] = [];
         const resumeMs: number[] = [];
-        for (let i = 0; i < 200; i++) {
+        for (let i = 0; i < 220; i++) {
           const t0 = performance.now();
           const op = await rt.scheduleFlow(sleepZero, undefined);
           await untilDone(rt, [op.name]);
-          sleepMs.push(performance.now() - t0);
+          const t1 = performance.now();
           const w = await rt.scheduleFlow(waitsForPerson, undefined);
           for (;;) {
             await rt.idle();
             if ((await rt.getFlowState(waitsForPerson, w.name)).blockedOnStep) break;
             await new Promise((r) => setTimeout(r, 0));
           }
-          const t1 = performance.now();
+          const t2 = performance.now();
           await rt.resumeFlow(waitsForPerson, w.name, { ok: true });
           await untilDone(rt, [w.name]);
-          resumeMs.push(performance.now() - t1);
+          const t3 = performance.now();
+          if (i < 20) continue; // warm-up
+          sleepMs.push(t1 - t0);
+          resumeMs.push(t3 - t2);
         }
         return { sleep0MedianMs: median(sleepMs), sleep0P95Ms: p95(sleepMs), resumeMedianMs: median(resumeMs), resumeP95Ms: p95(resumeMs) };
       }
@@ -126,25 +135,41 @@ async function main(): Promise<Record<string, number | string>> {
         const t0 = performance.now();
         const op = await rt.scheduleFlow(sleepyEachStep, n);
         await untilDone(rt, [op.name]);
-        return { n, ms: performance.now() - t0, bytesRead: bytes.read, bytesWritten: bytes.written };
+        const s = io();
+        return {
+          n, ms: performance.now() - t0, msPerWake: (performance.now() - t0) / (n + 1),
+          bytesRead: s.bytesRead, bytesWritten: s.bytesWritten, syncs: s.syncs,
+          bytesReadPerStep: s.bytesRead / n, bytesWrittenPerStep: s.bytesWritten / n,
+        };
       }
       case "sleeping-10k": {
         const flows = Number(arg || 10_000);
-        const wakeIn = 15_000;
+        global.gc?.();
+        const rssBeforeMb = process.memoryUsage().rss / 1e6;
+        const napMs = 2_000;
         const t0 = performance.now();
         const ids: string[] = [];
+        const done = new Set<string>();
+        rt.subscribe((e) => {
+          if (e.type === "flow.succeeded") done.add(e.flowId);
+        });
         for (let i = 0; i < flows; i += 500) {
-          const ops = await Promise.all([...Array(Math.min(500, flows - i)).keys()].map(() => rt.scheduleFlow(sleeper, wakeIn)));
+          const ops = await Promise.all([...Array(Math.min(500, flows - i)).keys()].map(() => rt.scheduleFlow(sleeper, napMs)));
           ids.push(...ops.map((o) => o.name));
         }
         await rt.idle();
         const scheduledMs = performance.now() - t0;
         global.gc?.();
-        const rssSleepingMb = process.memoryUsage().rss / 1e6;
-        await new Promise((r) => setTimeout(r, Math.max(0, wakeIn - (performance.now() - t0)) + 50));
-        const t1 = performance.now();
+        const mem = process.memoryUsage();
+        const rssSleepingMb = mem.rss / 1e6;
+        const heapSleepingMb = mem.heapUsed / 1e6;
+        const dueAt = t0 + napMs + 5; // the first flow's wake time, give or take a millisecond
+        if (performance.now() < dueAt) await new Promise((r) => setTimeout(r, dueAt - performance.now()));
+        // The last flows were scheduled scheduledMs after the first, so their naps end that much later.
+        while (done.size < flows) await new Promise((r) => setTimeout(r, 5));
+        const wakeAllMs = performance.now() - dueAt;
         await untilDone(rt, ids);
-        return { flows, scheduledMs, rssSleepingMb, wakeAllMs: performance.now() - t1 };
+        return { flows, scheduledMs, rssBeforeMb, rssSleepingMb, heapSleepingMb, wakeAllMs, wakeAfterLastDueMs: wakeAllMs - scheduledMs };
       }
       default:
         throw new Error(`unknown scenario "${scenario}"`);

@@ -22,6 +22,8 @@ export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
   deadlineSeconds?: number;
   /** Cancel the flows this one started with startChild when it is cancelled (default true). */
   cancelChildren?: boolean;
+  /** At most `limit` flows with the same `key(input)` run at once; the others wait in order. */
+  concurrencyKey?: { key: (input: z.output<I>) => string; limit: number };
 }
 
 /** What a query handler sees: the flow's input, status, and the values of its completed steps by key. */
@@ -49,6 +51,7 @@ export interface Flow<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.Z
   readonly queries?: Record<string, (view: FlowView) => unknown>;
   readonly deadlineSeconds?: number;
   readonly cancelChildren: boolean;
+  readonly concurrencyKey?: { key: (input: never) => string; limit: number };
   readonly fn: FlowFn<I, O>;
 }
 
@@ -80,8 +83,12 @@ export function defineFlow<I extends z.ZodType, O extends z.ZodType>(config: Flo
     ...(config.queries ? { queries: config.queries } : {}),
     ...(config.deadlineSeconds !== undefined ? { deadlineSeconds: config.deadlineSeconds } : {}),
     cancelChildren: config.cancelChildren ?? true,
+    ...(config.concurrencyKey ? { concurrencyKey: config.concurrencyKey as { key: (input: never) => string; limit: number } } : {}),
     fn,
   };
+  if (config.concurrencyKey && !(Number.isInteger(config.concurrencyKey.limit) && config.concurrencyKey.limit >= 1)) {
+    throw new InvalidArgumentError(`concurrencyKey.limit of flow "${config.name}" must be a whole number of at least 1.`);
+  }
   if (config.deadlineSeconds !== undefined && !(config.deadlineSeconds > 0)) {
     throw new InvalidArgumentError(`deadlineSeconds of flow "${config.name}" must be a positive number of seconds.`);
   }

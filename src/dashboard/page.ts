@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 
 /** Finds the assets next to the page whether or not its address ends in "/". */
 const BOOTSTRAP =
-  'const p=location.pathname;const base=p.endsWith("/")?"./":p.slice(p.lastIndexOf("/")+1)+"/";' +
+  'const p=location.pathname;const base=p.endsWith("/")?"./":"./"+p.slice(p.lastIndexOf("/")+1)+"/";' +
   'import(base+"assets/app.js").catch((e)=>{document.getElementById("boot").textContent="The dashboard could not load its script: "+e.message;});';
 
 const BOOTSTRAP_HASH = `'sha256-${createHash("sha256").update(BOOTSTRAP, "utf8").digest("base64")}'`;

@@ -25,7 +25,7 @@ export const DEFAULT_FUNCTION_OPTIONS: TaskQueueOptions = {
   memory: "512MiB",
 };
 
-const FLOW_CONFIG_KEYS = new Set(["name", "input", "output", "version", "defaultRetryConfig", "signals", "queries", "deadlineSeconds", "cancelChildren"]);
+const FLOW_CONFIG_KEYS = new Set(["name", "input", "output", "version", "defaultRetryConfig", "signals", "queries", "deadlineSeconds", "cancelChildren", "concurrencyKey"]);
 
 export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType>(
   config: ScheduledFlowConfig<I, O>,

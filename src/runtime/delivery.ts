@@ -9,6 +9,7 @@ import { lookupFlow, type Flow } from "../flow.js";
 import { invokeFlow, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
+import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
 import { RunnerWriter } from "./runner-writer.js";
 import type { RuntimeCore } from "./runtime-core.js";
 
@@ -30,7 +31,12 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     const record = await core.store.get(task.flowId);
     if (!record) return { result: "ignored", why: "no such flow" };
     const now = core.clock.now();
-    const decision = decideDelivery(record, now, task.reason);
+    // A lease watch may skip a waiting flow only if the flow last changed while the watched lease (ending at
+    // task.at) still held: that runner's own task covers the next wake-up. A later change may be this very
+    // task's run (it took the flow over, stored a suspension, then failed to enqueue the wake-up and is being
+    // redelivered), so the task must then be treated as a wake-up, or the wake-up is lost.
+    const watchOnly = task.reason === "lease" && record.updatedAt < task.at;
+    const decision = decideDelivery(record, now, task.reason === "lease" && !watchOnly ? "wake" : task.reason);
     if (decision.action === "ignore") return { result: "ignored", why: decision.why };
     if (decision.action === "watch-lease") {
       // Every delivery that finds the same lease asks for the same watch, so duplicates collapse into one task.
@@ -43,17 +49,31 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
       return { result: "deferred", at: decision.at, why: decision.why };
     }
     const flow = core.flowFor(record);
+    const slot = record.status === "cancelled" ? undefined : concurrencyKeyFor(flow, record.input);
+    if (slot !== undefined && !(await acquireSlot(core, slot, flow.concurrencyKey!.limit, record))) {
+      // In line for a slot: a finishing flow of the same key wakes it; this wake is only a safety net.
+      await core.enqueue(record, now + core.leaseMs, "wake", `${record.id}|slot-wait|${now}`);
+      return { result: "deferred", at: now + core.leaseMs, why: "waiting for a concurrency slot" };
+    }
+    const release = async () => {
+      if (slot !== undefined) await releaseSlot(core, slot, flow.concurrencyKey!.limit, record.id);
+    };
     const claimed = claimRecord(record, core.owner, now, core.leaseMs);
     const woke = record.waits.length ? [{ at: now, type: "flow.woke" as const, epoch: claimed.epoch }] : [];
     let stored: FlowRecord;
     try {
       stored = await core.store.commit(record.id, { expectRev: record.rev, record: claimed, events: [...woke, { at: now, type: "flow.started", epoch: claimed.epoch }] });
     } catch (e) {
+      await release();
       if (e instanceof ConflictError) continue;
       throw e;
     }
     core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
-    return runClaimed(core, flow, stored);
+    try {
+      return await runClaimed(core, flow, stored);
+    } finally {
+      await release();
+    }
   }
   return { result: "deferred", at: core.clock.now(), why: "lost the claim race repeatedly" };
 }
@@ -63,6 +83,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
   if (!loaded) return { result: "ignored", why: "flow deleted while claiming" };
   const mode = claimed.status === "cancelled" ? "compensate" : "run";
   let stopWith: ((reason: string) => void) | undefined;
+  let writeFailure: { error: unknown } | undefined;
   const writer = new RunnerWriter(core.store, claimed, (fresh) => {
     if (mode === "run" && (fresh.status === "cancelled" || fresh.status === "paused")) stopWith?.(`flow was ${fresh.status}`);
   });
@@ -77,6 +98,12 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
         await writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events });
       } catch (e) {
         if (e instanceof FencedError) invocation.context.stop("lost the lease");
+        else if (isTransientWriteError(e)) {
+          // The step's result may or may not be stored: stop, and fail the delivery below so the queue
+          // redelivers it, rather than let a passing store outage fail the flow for good.
+          writeFailure ??= { error: e };
+          invocation.context.stop("a step's result could not be stored");
+        }
         throw e;
       }
     },
@@ -90,6 +117,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
     stopHeartbeat();
   }
   await writer.drain();
+  if (writeFailure) throw writeFailure.error;
   if (outcome.kind === "stopped") {
     core.metrics.count("invocations_stopped");
     return { result: "ran", outcome: "stopped", record: await handOver(core, writer) };
@@ -139,6 +167,11 @@ async function handOver(core: RuntimeCore, writer: RunnerWriter): Promise<FlowRe
     if (isFirestepError(e) && e.code === "FENCED") return r;
     throw e;
   }
+}
+
+/** A store error that says nothing about the flow itself (an outage, a timeout, a lost race): worth redelivering. */
+function isTransientWriteError(e: unknown): boolean {
+  return !isFirestepError(e) || e.code === "STORE_UNAVAILABLE" || e.code === "CONFLICT";
 }
 
 /** What follows a stored outcome: the next wake-up, and waking the flows that wait for this one. */

@@ -20,6 +20,7 @@ import {
 } from "../engine/transitions.js";
 import type { ListPage, ListQuery } from "../ports.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
+import { SEMAPHORE_FLOW_NAME } from "./concurrency-limit.js";
 import { afterOutcome, deliverTask, type DeliveryMeta, type DeliveryResult } from "./delivery.js";
 import { RuntimeCore, type FlowEventListener, type RuntimeOptions } from "./runtime-core.js";
 
@@ -181,11 +182,12 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       return { ...loaded, history: await store.history(flowId), operation: toOperation(loaded.record) };
     },
 
-    listFlows(query = {}) {
+    async listFlows(query = {}) {
       if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 1000)) {
         throw new InvalidArgumentError(`limit must be a whole number from 1 to 1000; got ${String(query.limit)}.`);
       }
-      return store.list(query);
+      const page = await store.list(query);
+      return { ...page, flows: page.flows.filter((f) => f.flowName !== SEMAPHORE_FLOW_NAME) };
     },
 
     async getFlowHistory(flowRef, flowId) {

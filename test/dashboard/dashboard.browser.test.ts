@@ -4,15 +4,19 @@
  * clock. Screenshots go to test-artifacts/dashboard/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { onRequest } from "firebase-functions/v2/https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createDashboard } from "../../src/dashboard/index.js";
 import { interrupt, run, sleep } from "../../src/engine/steps.js";
 import { defineFlow } from "../../src/flow.js";
-import { startDevServer, type DevServer } from "../../src/http/index.js";
+import { createHttpApi, startDevServer, type DevServer } from "../../src/http/index.js";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../../src/runtime/embedded-runtime.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
 
@@ -150,6 +154,7 @@ describe("the dashboard in a browser", () => {
     const error = form.locator(".form-error");
     await expectText(error, /INVALID_PAYLOAD.*still waiting/);
     await expectText(error, /amount/);
+    await page.screenshot({ path: join(ARTIFACTS, "interrupt-rejected.png"), fullPage: true });
     const still = await runtime.getFlow(blocked.name);
     expect(still.record.status).toBe("waiting");
     expect(still.operation.blockedOnStep?.name).toBe("manager-approval");
@@ -173,13 +178,15 @@ describe("the dashboard in a browser", () => {
     expect(await receiptRow.locator(".seg-wait").count()).toBe(2);
     expect(await timeline.locator(".seg-wait").count()).toBeGreaterThanOrEqual(4);
 
+    const legend = await page.locator("ul.legend").boundingBox();
+    await page.screenshot({ path: join(ARTIFACTS, "flow-page-timeline.png"), clip: { x: 0, y: 0, width: 1100, height: legend!.y + legend!.height + 16 } });
+
     // Steps expand to their results; only delete (and nothing else) is offered for a succeeded flow.
     await page.locator("summary", { hasText: "load-order" }).click();
     await expectText(page.locator('details[data-step="load-order"]'), /"total": 42/);
     for (const name of ["Pause", "Continue", "Cancel", "Retry"]) expect(await page.getByRole("button", { name, exact: true }).isDisabled()).toBe(true);
     expect(await page.getByRole("button", { name: "Delete", exact: true }).isEnabled()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, "flow-page.png"), fullPage: true });
-    await page.locator("article.flow-page").screenshot({ path: join(ARTIFACTS, "flow-page-top.png") });
 
     // Cancel the sleeping flow: the confirmation can be dismissed, then confirmed with a reason.
     await page.getByRole("link", { name: "← All flows" }).click();
@@ -205,6 +212,55 @@ describe("the dashboard in a browser", () => {
     await page.getByRole("link", { name: "← All flows" }).click();
     await expectText(sleepingRow, /cancelled/);
     expect(pageErrors).toEqual([]);
+  });
+
+  it("pages through flows with the cursor, filters by name, and updates the list live", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 22; i++) ids.push((await runtime.scheduleFlow(nap, { minutes: 30 + i })).name);
+    await until("the naps to sleep", async () => (await runtime.listFlows({ flowName: "dashNap", status: "waiting", limit: 100 })).flows.length === 22);
+
+    await page.goto(`${server.url}/#/?flow=dashNap&status=waiting`);
+    const rows = page.locator("table.flows tbody tr");
+    await until("a full first page", async () => (await rows.count()) === 20);
+    expect(await page.getByLabel("Flow name").inputValue()).toBe("dashNap");
+    await page.getByRole("button", { name: "Older →" }).click();
+    await until("the second page", async () => (await rows.count()) === 2);
+    expect(await page.getByRole("button", { name: "Older →" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "← Newer" }).click();
+    await until("the first page again", async () => (await rows.count()) === 20);
+
+    // No reload: the next poll shows a flow cancelled elsewhere.
+    await page.getByLabel("Status").selectOption({ label: "Any status" });
+    const newest = page.locator(`tr[data-flow-id="${ids[21]}"]`);
+    await expectText(newest, /waiting/);
+    await runtime.cancelFlow(undefined, ids[21]!);
+    await expectText(newest, /cancelled/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("works mounted with the API in one onRequest function, opened without a trailing slash", async () => {
+    // As docs/dashboard.md shows it. A function called at its own URL sees paths without its name.
+    const api = createHttpApi({ runtime, auth: { allowUnauthenticated: true } });
+    const dashboard = createDashboard();
+    const firestep = onRequest((req, res) => (dashboard.serves(req) ? dashboard(req, res) : api(req, res)));
+    const host = createServer((req, res) => {
+      if (!req.url?.startsWith("/firestep")) return void res.writeHead(404).end();
+      req.url = req.url.slice("/firestep".length) || "/";
+      const header = (name: string) => req.headers[name.toLowerCase()];
+      void firestep(Object.assign(req, { rawBody: Buffer.alloc(0), body: {}, header, get: header }) as unknown as Parameters<typeof firestep>[0], res as Parameters<typeof firestep>[1]);
+    });
+    await new Promise<void>((done) => host.listen(0, "127.0.0.1", done));
+    try {
+      const { name } = await runtime.scheduleFlow(nap, { minutes: 5 });
+      await page.goto(`http://127.0.0.1:${(host.address() as AddressInfo).port}/firestep`);
+      await page.locator(`tr[data-flow-id="${name}"]`).waitFor();
+      await page.locator(`tr[data-flow-id="${name}"] a`).click();
+      await page.locator("h1 .status-waiting").waitFor();
+      expect(pageErrors).toEqual([]);
+    } finally {
+      host.closeAllConnections();
+      await new Promise((done) => host.close(done));
+    }
   });
 
   it("asks for a token when the API refuses, and sends it from then on", async () => {

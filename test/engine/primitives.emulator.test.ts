@@ -214,3 +214,66 @@ for (const backend of allBackends) {
     });
   });
 }
+
+const spans: Array<{ user: string; n: number; start: number; end: number }> = [];
+const perUser = defineFlow(
+  { name: "primPerUser", input: z.object({ user: z.string(), n: z.number() }), output: z.number(), concurrencyKey: { key: (i) => i.user, limit: 1 } },
+  async ({ user, n }) =>
+    run("work", async () => {
+      const start = performance.now();
+      await new Promise((r) => setTimeout(r, 15));
+      spans.push({ user, n, start, end: performance.now() });
+      return n;
+    }),
+);
+
+describe("concurrency keys", () => {
+  for (const backend of [allBackends[0]!, allBackends[2]!]) {
+    it(`runs at most one flow per key at a time, the waiting ones in order, on ${backend.name}`, async () => {
+      spans.length = 0;
+      const { store, cleanup } = backend.open();
+      const t = createTestRuntime({ store });
+      try {
+        const ids: string[] = [];
+        for (const [user, n] of [["ann", 1], ["ann", 2], ["bob", 1], ["ann", 3]] as const) {
+          ids.push((await t.runtime.scheduleFlow(perUser, { user, n })).name);
+          t.clock.set(t.clock.now() + 1);
+        }
+        for (const id of ids) expect((await t.handle(perUser, id).settle()).done).toBe(true);
+        const ann = spans.filter((s) => s.user === "ann");
+        // Whichever start delivery lands first runs first; the ones that had to wait run in the order they were scheduled.
+        const waited = ann.slice(1).map((s) => s.n);
+        expect(waited).toEqual([...waited].sort());
+        expect(ann.map((s) => s.n).sort()).toEqual([1, 2, 3]);
+        for (let i = 1; i < ann.length; i++) expect(ann[i]!.start).toBeGreaterThanOrEqual(ann[i - 1]!.end);
+        expect(spans.filter((s) => s.user === "bob")).toHaveLength(1);
+        expect((await t.runtime.listFlows()).flows.every((f) => f.flowName !== "$semaphore")).toBe(true);
+      } finally {
+        await t.close();
+        await cleanup();
+      }
+    });
+  }
+});
+
+describe("flow versions", () => {
+  it("keeps replaying a running flow against the version it started with while that version is defined", async () => {
+    const v1 = defineFlow({ name: "primVersioned", version: "1", input: z.void(), output: z.string() }, async () => {
+      await run("old-step", () => 1);
+      await sleep("wait", 10);
+      return "v1";
+    });
+    const t = createTestRuntime();
+    const started = await t.start(v1, undefined);
+    await t.runtime.idle();
+    const v2 = defineFlow({ name: "primVersioned", version: "2", input: z.void(), output: z.string() }, async () => {
+      await run("new-step", () => 2);
+      return "v2";
+    });
+    expect((await started.settle()).result).toEqual({ response: "v1" });
+    expect((await started.record()).version).toBe("1");
+    const fresh = await t.start(v2, undefined);
+    expect((await fresh.settle()).result).toEqual({ response: "v2" });
+    await t.close();
+  });
+});

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { emulatorHost, testFirestore, uniqueCollection } from "../support/firestore.js";
-import { assertBuilt, inParallel, LONG, randomSchedule, runSchedule, summarize, type Schedule } from "./support/crash-harness.js";
+import { assertBuilt, inParallel, LONG, LONG_SCHEDULES, randomSchedule, runSchedule, summarize, type Schedule } from "./support/crash-harness.js";
 
 const work = mkdtempSync(join(tmpdir(), "firestep-crash-firestore-"));
 const client = testFirestore();
@@ -38,12 +38,12 @@ describe("crash injection on the Firestore emulator (SIGKILL, then restart)", ()
     }
   }, 180_000);
 
-  it.runIf(LONG)("survives 500 random kill schedules (long variant)", async () => {
+  it.runIf(LONG)(`survives ${LONG_SCHEDULES} random kill schedules (long variant)`, async () => {
     assertBuilt();
-    const seeds = Array.from({ length: 500 }, (_, i) => 5000 + i);
+    const seeds = Array.from({ length: LONG_SCHEDULES }, (_, i) => 5000 + i);
     const reports = await inParallel(seeds, 2, (seed) => runSchedule(randomSchedule(seed, "firestore"), ctx(`random-${seed}`)));
     const totals = summarize(reports);
     console.log(`[long-run] crash injection, Firestore emulator: ${JSON.stringify(totals)}`);
-    expect(totals.schedules).toBe(500);
+    expect(totals.schedules).toBe(LONG_SCHEDULES);
   }, 6 * 3600_000);
 });

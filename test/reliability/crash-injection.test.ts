@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { assertBuilt, inParallel, LONG, randomSchedule, runSchedule, summarize, type Schedule } from "./support/crash-harness.js";
+import { assertBuilt, inParallel, LONG, LONG_SCHEDULES, randomSchedule, runSchedule, summarize, type Schedule } from "./support/crash-harness.js";
 
 const work = mkdtempSync(join(tmpdir(), "firestep-crash-injection-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -35,12 +35,12 @@ describe("crash injection on the file store (SIGKILL, then restart)", () => {
     if (!schedule.kills.some((k) => "afterMs" in k)) expect(report.kills, `${schedule.name}: the kill point was never reached`).toBe(schedule.kills.length);
   }, 120_000);
 
-  it.runIf(LONG)("survives 500 random kill schedules (long variant)", async () => {
+  it.runIf(LONG)(`survives ${LONG_SCHEDULES} random kill schedules (long variant)`, async () => {
     assertBuilt();
-    const seeds = Array.from({ length: 500 }, (_, i) => 1000 + i);
+    const seeds = Array.from({ length: LONG_SCHEDULES }, (_, i) => 1000 + i);
     const reports = await inParallel(seeds, 2, (seed) => runSchedule(randomSchedule(seed, "file"), { dir: join(work, `random-${seed}`) }));
     const totals = summarize(reports);
     console.log(`[long-run] crash injection, file store: ${JSON.stringify(totals)}`);
-    expect(totals.schedules).toBe(500);
+    expect(totals.schedules).toBe(LONG_SCHEDULES);
   }, 4 * 3600_000);
 });

@@ -151,7 +151,7 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
         signature = "";
         await refresh();
       } catch (e) {
-        const text = e.isAuth ? authHint(e) : e.code === "INVALID_PAYLOAD" ? "The flow rejected this input and is still waiting: " + e.message : e.message + " (" + e.code + ")";
+        const text = e.isAuth ? authHint(e) : e.code === "INVALID_PAYLOAD" ? "Refused; the flow is still waiting. " + e.message : e.message + " (" + e.code + ")";
         replaceChildren(error, h("p", { class: "error" }, h("strong", {}, e.code), " ", text));
       } finally {
         submit.disabled = false;

@@ -67,7 +67,8 @@ legend { font-weight: 600; padding: 0 0.3rem; }
 .status-cancelled { color: #444a52; background: #ececec; }
 
 .filters { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0.4rem 1rem; margin: 0.75rem 0; }
-.filters .live { margin-left: auto; font-size: 0.9rem; }
+.filters .field { margin: 0; }
+.filters .live { margin-left: auto; font-size: 0.9rem; align-self: center; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
 th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid var(--rule); vertical-align: top; }

@@ -27,7 +27,7 @@ export function buildTimeline(detail, now) {
   const keys = steps.map((s) => s.key);
   for (const k of eventsByKey.keys()) if (!keys.includes(k)) keys.push(k);
   for (const k of waitByKey.keys()) if (!keys.includes(k)) keys.push(k);
-  const ctx = { rec, end };
+  const ctx = { rec, end, history };
   const rows = keys.map((k) => stepRow(k, stepByKey.get(k), eventsByKey.get(k) || [], waitByKey.get(k), ctx));
   const model = { start: rec.createdAt, end, finished, now, flow: flowRow(history, rec, end), rows };
   for (const r of [model.flow].concat(rows)) {
@@ -51,12 +51,15 @@ function stepRow(key, step, events, wait, ctx) {
   const progress = (ctx.rec.progress || {})[key];
   if (kind === "interrupt") {
     const asked = first(events, "step.interrupted");
-    const from = asked ? asked.at : step ? step.startedAt : ctx.rec.startedAt || ctx.rec.createdAt;
-    seg(from, step ? step.startedAt : ctx.end, "wait", step ? "waited for input" : "waiting for input");
+    const from = asked ? asked.at : step ? step.startedAt : progress ? progress.firstAt : ctx.rec.startedAt || ctx.rec.createdAt;
+    // The answer is the flow's first resume after the wait began (the journal keeps only when the wait began and ended).
+    const resumed = ctx.history.find((e) => e.type === "flow.resumed" && e.at >= from && (!step || e.at <= step.endedAt));
+    const answered = resumed ? resumed.at : step ? step.endedAt : undefined;
+    seg(from, answered === undefined ? ctx.end : answered, "wait", step ? "waited for input" : "waiting for input");
     for (const e of events) if (e.type === "step.failed") row.marks.push({ at: e.at, type: "reject", label: e.detail || "payload rejected" });
     if (step) {
-      row.marks.push({ at: step.startedAt, type: "answer", label: "answered" });
-      seg(step.startedAt, step.endedAt, step.ok ? "run" : "fail", "taken by the flow");
+      row.marks.push({ at: answered, type: "answer", label: "answered" });
+      seg(answered, step.endedAt, step.ok ? "run" : "fail", "taken by the flow");
     }
   } else if (kind === "sleep") {
     const slept = first(events, "step.slept");
