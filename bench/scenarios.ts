@@ -25,7 +25,8 @@ function makeStore(): { store: FlowStore; dir?: string; stats?: FileStoreStats }
   if (storeKind === "memory") return { store: createMemoryStore() };
   const dir = mkdtempSync(join(tmpdir(), "firestep-bench-"));
   const stats: FileStoreStats = { bytesRead: 0, bytesWritten: 0, syncs: 0, groupCommits: 0 };
-  return { store: createFileStore({ dir, stats }), dir, stats };
+  const options: Parameters<typeof createFileStore>[0] & { stats?: FileStoreStats } = { dir, stats };
+  return { store: createFileStore(options), dir, stats };
 }
 
 const manySteps = defineFlow({ name: "manySteps", input: z.number(), output: z.number() }, async (n) => {
@@ -99,10 +100,12 @@ async function main(): Promise<Record<string, number | string>> {
         const flows = Number(arg || 500);
         const coldMs = await timeFlows(rt, flows, 10);
         const before = io();
+        const cpu0 = process.cpuUsage();
         const ms = await timeFlows(rt, flows, 10);
+        const cpu = process.cpuUsage(cpu0);
         const after = io();
         return {
-          flows, steps: flows * 10, ms, flowsPerSec: flows / (ms / 1000), stepsPerSec: (flows * 10) / (ms / 1000), coldMs,
+          flows, steps: flows * 10, ms, cpuMs: (cpu.user + cpu.system) / 1000, flowsPerSec: flows / (ms / 1000), stepsPerSec: (flows * 10) / (ms / 1000), coldMs,
           syncs: after.syncs - before.syncs, groupCommits: after.groupCommits - before.groupCommits,
         };
       }

@@ -19,6 +19,7 @@ export {
 } from "./app-api.js";
 export { configureFirestep, getRuntime, resetFirestep, registerBackend, type FirestepConfig, type BackendResolver } from "./runtime/configure.js";
 export { createRuntime, type FlowRuntime, type ScheduleOptions, type FlowDetails } from "./runtime/runtime.js";
+export { purgeFinishedFlows, startRetention, type RetentionOptions } from "./runtime/retention.js";
 export { createEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from "./runtime/embedded-runtime.js";
 export { systemClock, type FlowEvent, type FlowEventListener, type RuntimeOptions } from "./runtime/runtime-core.js";
 export type { DeliveryResult } from "./runtime/delivery.js";

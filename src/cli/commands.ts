@@ -9,6 +9,7 @@ import { isFlow, registeredFlows, type Flow } from "../flow.js";
 import type { FlowStatus } from "../schemas.js";
 import { FLOW_STATUSES } from "../schemas.js";
 import type { FlowRuntime } from "../runtime/runtime.js";
+import { purgeFinishedFlows } from "../runtime/retention.js";
 import { flag, flags, parseJsonArg, UsageError, type ParsedArgs } from "./args.js";
 import { formatDetails, formatList } from "./format.js";
 import { EXIT, runFlowLocally } from "./run-flow.js";
@@ -107,6 +108,13 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
     case "delete": {
       await rt.deleteFlow(undefined, needId());
       out(`Deleted ${id}.`, { deleted: id });
+      return EXIT.ok;
+    }
+    case "purge": {
+      const age = Number(flag(args, "older-than"));
+      if (!flag(args, "older-than") || !(age >= 0)) throw new UsageError("usage: firestep purge --older-than SECONDS [--flow NAME]");
+      const result = await purgeFinishedFlows(rt, { finishedOlderThanSeconds: age, ...(flag(args, "flow") ? { flowName: flag(args, "flow")! } : {}) });
+      out(`Deleted ${result.deleted} finished flows (of ${result.scanned} scanned).`, result);
       return EXIT.ok;
     }
     default:

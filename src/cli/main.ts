@@ -16,6 +16,7 @@ Usage:
   firestep history <flowId>
   firestep resume <flowId> <payloadJson> [--step NAME]
   firestep pause|continue|cancel|retry|delete <flowId>
+  firestep purge --older-than SECONDS [--flow NAME]   delete finished flows older than that
 
 Store (every command):
   --dir DIR                 embedded file store (default: $FIRESTEP_DIR or ./.firestep)

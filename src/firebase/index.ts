@@ -29,3 +29,4 @@ export {
   configureFirestep, NonRetriableError,
 } from "../index.js";
 export { onCronFlow, type CronFlowOptions, type CronFlowFunction } from "./cron-flow.js";
+export { onRetentionSchedule } from "./retention-schedule.js";

@@ -133,7 +133,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
           : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => `${w.kind}:${w.step}`).join(", ") };
   let final: FlowRecord;
   try {
-    final = await writer.write((r) => applyOutcome(r, outcome, now), {
+    final = await writer.write((r) => runAgainIfAnswered(applyOutcome(r, outcome, now), now), {
       steps: outcome.steps,
       events: outcome.kind === "failed" ? outcome.events : [...outcome.events, flowEvent],
     });
@@ -167,6 +167,16 @@ async function handOver(core: RuntimeCore, writer: RunnerWriter): Promise<FlowRe
     if (isFirestepError(e) && e.code === "FENCED") return r;
     throw e;
   }
+}
+
+/**
+ * A resume that landed while the flow ran is in the inbox, but this invocation started without it and
+ * suspended on that interrupt again: the flow must run again at once, or nothing would ever wake it.
+ */
+function runAgainIfAnswered(r: FlowRecord, now: number): FlowRecord {
+  const suspended = r.status === "waiting" || (r.status === "paused" && r.pausedFrom === "waiting");
+  if (!suspended || !r.inbox || !r.waits.some((w) => w.kind === "interrupt" && r.inbox![w.step])) return r;
+  return { ...r, wakeAt: now };
 }
 
 /** A store error that says nothing about the flow itself (an outage, a timeout, a lost race): worth redelivering. */

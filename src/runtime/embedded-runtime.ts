@@ -5,6 +5,7 @@
  */
 import { createLocalQueue } from "../queues/local-queue.js";
 import type { Clock, FlowStore, LocalTaskQueue } from "../ports.js";
+import { startRetention, type RetentionOptions } from "./retention.js";
 import { createRuntime, type FlowRuntime } from "./runtime.js";
 import { systemClock, type RuntimeOptions } from "./runtime-core.js";
 
@@ -13,6 +14,8 @@ export interface EmbeddedRuntimeOptions extends Omit<RuntimeOptions, "queue" | "
   clock?: Clock;
   /** Re-arm unfinished flows found in the store (default true). */
   recover?: boolean;
+  /** Delete finished flows older than an age, checking every `everySeconds` (default: keep everything). */
+  retention?: RetentionOptions & { everySeconds?: number };
 }
 
 export interface EmbeddedRuntime extends FlowRuntime {
@@ -36,8 +39,13 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
     await rt.deliver(task, meta);
   });
   const ready = options.recover === false ? Promise.resolve(0) : recover(rt);
+  const stopRetention = options.retention ? startRetention(rt, { everySeconds: 3600, ...options.retention }) : () => {};
   return {
     ...rt,
+    async close() {
+      stopRetention();
+      await rt.close();
+    },
     queue,
     ready,
     async idle() {

@@ -9,7 +9,9 @@
  *   are made durable before the commit resolves: by an fdatasync of the file, or, when several flows commit
  *   at once, by one shared fdatasync of a write-ahead segment (group commit, file-wal.ts).
  * - Create writes the first line to a temporary file and hard-links it into place, which fails when the
- *   name exists: no one ever sees a half-created flow, and exactly one creator wins.
+ *   name exists: no one ever sees a half-created flow, and exactly one creator wins. Content and name are
+ *   then made durable together; a file a crash left without a complete first line was never acknowledged,
+ *   and its generation is skipped.
  * - Delete appends a `delete` line (won like a commit), then replaces the file with a stub holding only that
  *   line, so the data is gone. A later create uses the next generation's file name (`<id>@<n+1>.log`);
  *   a writer still holding the old file can only append after the delete, where nothing applies.
@@ -19,7 +21,7 @@
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConflictError, CorruptRecordError } from "../errors.js";
+import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
@@ -171,8 +173,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const e: Entry = { id, generation, file, fd, ino, closed: false, durable, log: emptyLog(id, path.basename(file), true) };
       await guarded(e, () => catchUp(e));
       if (!e.log.started) {
+        // A create cut short by a crash before it was acknowledged (its content and its name are made
+        // durable together, after the link): the generation is void and the next one takes its place.
         await closeEntry(e);
-        throw new CorruptRecordError(id, `log file ${file}`, "it has no complete first line");
+        continue;
       }
       if (!e.log.deleted) {
         remember(e);
@@ -226,14 +230,14 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     e.durable = Math.max(e.durable, offset + bytes.length);
   }
 
-  /** Writes `bytes` to a new temporary file in the directory, synced; returns it still open. */
-  async function writeTemp(bytes: Buffer): Promise<{ file: string; fd: number }> {
+  /** Writes `bytes` to a new temporary file in the directory (synced if `durable`); returns it still open. */
+  async function writeTemp(bytes: Buffer, durable: boolean): Promise<{ file: string; fd: number }> {
     const file = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
     const fd = await createExclusive(file);
     try {
       writeOnce(fd, bytes, file);
       stats.bytesWritten += bytes.length;
-      if (sync) {
+      if (durable) {
         stats.syncs++;
         await fdatasync(fd, file);
       }
@@ -247,7 +251,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   /** Replaces a deleted generation's file by a stub holding only a delete line. Safe to repeat or race. */
   async function reclaim(file: string, line: LogLine): Promise<void> {
-    const temp = await writeTemp(encodeLine(line).bytes);
+    const temp = await writeTemp(encodeLine(line).bytes, sync);
     await closeFd(temp.fd);
     try {
       await renameOver(temp.file, file);
@@ -302,14 +306,13 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
             const found = await find(id, true);
             if (found.entry) return { created: false, record: cloneData(found.entry.log.record!) };
             await reclaimAll(found.unreclaimed);
-            temp ??= await writeTemp(bytes);
+            temp ??= await writeTemp(bytes, false);
             const file = fileOf(id, found.generation);
             if (!(await linkExclusive(temp.file, file))) continue; // another process created it first: read theirs
             const e: Entry = { id, generation: found.generation, file, fd: temp.fd, ino: fstat(temp.fd, file).ino, closed: false, durable: 0, log: emptyLog(id, path.basename(file), true) };
             temp.fd = -1; // now owned by the entry
             foldOwnLine(e.log, line, bytes.length);
             remember(e);
-            // The content was synced before the link; what must still survive is the directory entry.
             if (sync) await guarded(e, () => makeDurable(e, 0, bytes, true));
             return { created: true, record: cloneData(e.log.record!) };
           }

@@ -54,10 +54,7 @@ export interface DurableWrite {
   bytes: Buffer;
   /** Everything before `offset` is known durable: a redo record of the range alone suffices. */
   prefixDurable: boolean;
-  /**
-   * The range is a new file's content, synced before the file was linked into place: what must still
-   * survive is its directory entry.
-   */
+  /** The range is a new file's whole content, just linked into place: its directory entry must survive too. */
   linked: boolean;
 }
 
@@ -130,9 +127,12 @@ export class GroupCommit {
 
   private async syncDirect(w: DurableWrite, alone: boolean): Promise<void> {
     this.stats.syncs++;
-    if (w.linked) await fsyncDir(this.dir);
-    else if (alone) await this.syncer.sync(w.fd, w.file);
+    if (alone) await this.syncer.sync(w.fd, w.file);
     else await fdatasync(w.fd, w.file);
+    if (w.linked) {
+      this.stats.syncs++;
+      await fsyncDir(this.dir);
+    }
   }
 
   private async logAndSync(writes: DurableWrite[]): Promise<void> {

@@ -97,6 +97,7 @@ beforeAll(async () => {
     viewport: { width: 1100, height: 900 },
   });
   page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("console", (m) => {
     // A refused request (the bad payload's 400) is logged by Chromium itself; everything else is a bug.

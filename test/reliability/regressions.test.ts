@@ -19,6 +19,19 @@ const napper = defineFlow({ name: "regressionNapper", input: z.void(), output: z
   const b = await run("b", () => (ran.push("b"), "B"));
   return a + b;
 });
+let openGate: () => void = () => {};
+const gated = defineFlow({ name: "regressionGated", input: z.void(), output: z.string() }, async () => {
+  const napThenB = async () => {
+    await sleep("nap", 10);
+    return run("b", async () => {
+      ran.push("b");
+      await new Promise<void>((r) => (openGate = r));
+      return "B";
+    });
+  };
+  const [b, { by }] = await Promise.all([napThenB(), interrupt("approve", z.object({ by: z.string() }))]);
+  return `${b} approved by ${by}`;
+});
 let failOnce = true;
 const flaky = defineFlow({ name: "regressionFlaky", input: z.void(), output: z.string() }, async () =>
   run("flaky", () => {
@@ -164,5 +177,28 @@ describe("a lease watch that took a flow over is not ignored when it is redelive
     await deliverDue();
     expect(await rt.getFlowState(napper, op.name)).toMatchObject({ done: true, result: { response: "AB" } });
     expect(ran).toEqual(["a", "b"]);
+  });
+});
+
+describe("a resume that lands while the flow runs", () => {
+  it("is not lost, and lets no second runner in", async () => {
+    ran.length = 0;
+    const { clock, q, rt, store, deliverDue } = setup();
+    const op = await rt.scheduleFlow(gated, undefined);
+    await deliverDue(); // naps and waits for the approval
+    clock.set(clock.now() + 10_000);
+    const wake = q.tasks.splice(0)[0]!;
+    const running = rt.deliver(wake.task, { taskId: wake.dedupeKey }); // runs "b", which blocks
+    while (!ran.includes("b")) await new Promise((r) => setTimeout(r, 1));
+    await rt.resumeFlow(gated, op.name, { by: "ann" });
+    expect((await store.get(op.name))!.status).toBe("running");
+    for (const copy of [wake, ...q.tasks.splice(0)]) {
+      expect(await rt.deliver(copy.task, { taskId: `${copy.dedupeKey}#copy` })).toMatchObject({ result: "deferred", why: "another runner holds the lease" });
+    }
+    openGate();
+    await running; // stores "b", suspends on the interrupt it did not see answered: must be woken at once
+    await deliverDue();
+    expect(await rt.getFlowState(gated, op.name)).toMatchObject({ done: true, result: { response: "B approved by ann" } });
+    expect(ran).toEqual(["b"]);
   });
 });

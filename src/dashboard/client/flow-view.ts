@@ -116,6 +116,9 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
       busy = false;
       signature = "";
       if (!disposed) await refresh();
+      // The button that was pressed may now be disabled, which drops focus to the body: land on the title instead.
+      const active = document.activeElement;
+      if (!disposed && (!active || active === document.body || active.disabled)) document.getElementById("flow-title").focus();
     }
   }
 
@@ -250,10 +253,11 @@ function legend() {
   return h("ul", { class: "legend", "aria-label": "Timeline legend" },
     h("li", {}, swatch("sw-run"), "ran"),
     h("li", {}, swatch("sw-running"), "flow running"),
-    h("li", {}, swatch("sw-attempt"), "failed attempt (retried)"),
+    h("li", {}, swatch("sw-attempt"), "retried attempt"),
     h("li", {}, swatch("sw-fail"), "failed"),
     h("li", {}, swatch("sw-wait", true), "waiting: sleep, input, back-off, poll"),
+    h("li", {}, swatch("sw-paused", true), "paused"),
     h("li", {}, h("span", { class: "swatch sw-tick", "aria-hidden": "true" }), "attempt start"),
-    h("li", {}, h("span", { class: "swatch sw-dot", "aria-hidden": "true" }), "poll round / answer"));
+    h("li", {}, h("span", { class: "swatch sw-dot", "aria-hidden": "true" }), "poll round, answer"));
 }
 `;

@@ -122,10 +122,11 @@ svg.timeline .row-summary { fill: var(--muted); font-variant-numeric: tabular-nu
 .mark-reject { stroke: var(--bad); stroke-width: 2.5; fill: none; }
 .now line { stroke: var(--run); stroke-dasharray: 4 3; }
 .now text { fill: var(--run) !important; font-size: 11px; }
-.legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; list-style: none; padding: 0; margin: 0.5rem 0 0; font-size: 0.85rem; color: var(--muted); }
+.legend { display: flex; flex-wrap: wrap; gap: 0.3rem 0.9rem; list-style: none; padding: 0; margin: 0.5rem 0 0; font-size: 0.85rem; color: var(--muted); }
 .swatch { display: inline-block; width: 1.4rem; height: 0.75rem; border-radius: 2px; vertical-align: middle; margin-right: 0.35rem; }
 .sw-run { background: var(--ok); } .sw-running { background: var(--run); } .sw-fail { background: var(--bad); } .sw-attempt { background: var(--attempt); }
 .hatched { background: repeating-linear-gradient(45deg, var(--hatch-bg) 0 3px, var(--hatch) 3px 5px); border: 1px solid var(--hatch); }
+.hatched.sw-paused { border-color: #8a5cd1; }
 .sw-tick { width: 2px; height: 1rem; background: var(--fg); }
 .sw-dot { width: 0.6rem; height: 0.6rem; border-radius: 50%; border: 1.5px solid var(--fg); }
 

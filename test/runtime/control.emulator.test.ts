@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { defineFlow, interrupt, NonRetriableError, purgeFinishedFlows, run, sleep } from "../../src/index.js";
+import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
+import { allBackends } from "../support/backends.js";
+
+let failOnce = true;
+const ran: string[] = [];
+const steady = defineFlow({ name: "ctlSteady", input: z.object({ tag: z.string() }), output: z.string() }, async ({ tag }) => {
+  await run("one", () => void ran.push(`${tag}:one`));
+  await sleep("nap", 60);
+  await run("two", () => {
+    if (tag === "flaky" && failOnce) {
+      failOnce = false;
+      throw new NonRetriableError("two broke");
+    }
+    ran.push(`${tag}:two`);
+  });
+  return tag;
+});
+const asks = defineFlow({ name: "ctlAsks", input: z.void(), output: z.string() }, async () => {
+  const a = await interrupt("first", z.string());
+  return a + (await interrupt("second", z.string()));
+});
+
+for (const backend of allBackends) {
+  describe(`control calls on ${backend.name}`, () => {
+    let t: TestRuntime;
+    let cleanup: () => Promise<void>;
+    const open = () => {
+      const o = backend.open();
+      cleanup = o.cleanup;
+      return (t = createTestRuntime({ store: o.store }));
+    };
+    afterEach(async () => {
+      await t.close();
+      await cleanup();
+      ran.length = 0;
+      failOnce = true;
+    });
+
+    it("pauses a flow across wake-ups and continues it later", async () => {
+      open();
+      const h = await t.start(steady, { tag: "p" });
+      await t.runtime.idle();
+      expect((await t.runtime.pauseFlow(steady, h.id)).metadata.status).toBe("paused");
+      await t.clock.advance(120_000);
+      await t.runtime.idle();
+      expect((await h.record()).status).toBe("paused");
+      expect(ran).toEqual(["p:one"]);
+      await expect(t.runtime.pauseFlow(steady, h.id)).rejects.toMatchObject({ code: "INVALID_FLOW_STATE" });
+      await t.runtime.continueFlow(steady, h.id);
+      expect((await h.settle()).result).toEqual({ response: "p" });
+      expect(ran).toEqual(["p:one", "p:two"]);
+    });
+
+    it("cancels a flow so it never runs another step, and reports it", async () => {
+      open();
+      const h = await t.start(steady, { tag: "c" });
+      await t.runtime.idle();
+      await t.runtime.cancelFlow(steady, h.id, "no longer needed");
+      await t.clock.advance(120_000);
+      await t.runtime.idle();
+      expect(ran).toEqual(["c:one"]);
+      expect(await h.state()).toMatchObject({ done: true, result: { error: { code: "FLOW_CANCELLED" } } });
+      await expect(t.runtime.cancelFlow(steady, h.id)).rejects.toMatchObject({ code: "INVALID_FLOW_STATE" });
+    });
+
+    it("retries a failed flow from the failed step, keeping completed ones", async () => {
+      open();
+      const h = await t.start(steady, { tag: "flaky" });
+      expect((await h.settle()).result).toMatchObject({ error: { message: "two broke" } });
+      await t.runtime.retryFlow(steady, h.id);
+      expect((await h.settle()).result).toEqual({ response: "flaky" });
+      expect(ran).toEqual(["flaky:one", "flaky:two"]);
+      await expect(t.runtime.retryFlow(steady, h.id)).rejects.toMatchObject({ code: "INVALID_FLOW_STATE" });
+    });
+
+    it("deletes only finished flows, with their journal and history", async () => {
+      open();
+      const h = await t.start(steady, { tag: "d" });
+      await t.runtime.idle();
+      const before = await h.record();
+      await expect(t.runtime.deleteFlow(steady, h.id)).rejects.toMatchObject({ code: "INVALID_FLOW_STATE" });
+      expect(await h.record()).toEqual(before);
+      await h.settle();
+      await t.runtime.deleteFlow(steady, h.id);
+      await expect(t.runtime.getFlowState(steady, h.id)).rejects.toMatchObject({ code: "FLOW_NOT_FOUND" });
+      expect(await t.store.history(h.id)).toEqual([]);
+    });
+
+    it("refuses a resume of the wrong interrupt and keeps the history of every transition", async () => {
+      open();
+      const h = await t.start(asks, undefined);
+      await h.settle();
+      await expect(t.runtime.resumeFlow(asks, h.id, "x", { step: "second" })).rejects.toMatchObject({ code: "NOT_BLOCKED_ON_INTERRUPT" });
+      await h.resume("a", { step: "first" });
+      expect((await h.resume("b")).result).toEqual({ response: "ab" });
+      const types = (await t.runtime.getFlowHistory(asks, h.id)).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(["flow.scheduled", "flow.started", "step.interrupted", "flow.suspended", "flow.resumed", "step.completed", "flow.succeeded"]));
+    });
+
+    it("lists flows newest first by name and status, paged", async () => {
+      open();
+      for (let i = 0; i < 5; i++) {
+        await t.start(steady, { tag: `l${i}` });
+        t.clock.set(t.clock.now() + 1000);
+      }
+      await t.runtime.idle();
+      const first = await t.runtime.listFlows({ flowName: "ctlSteady", status: "waiting", limit: 3 });
+      expect(first.flows).toHaveLength(3);
+      const second = await t.runtime.listFlows({ flowName: "ctlSteady", status: "waiting", limit: 3, cursor: first.cursor! });
+      const tags = [...first.flows, ...second.flows].map((f) => (f.input as { tag: string }).tag);
+      expect(tags).toEqual(["l4", "l3", "l2", "l1", "l0"]);
+      await expect(t.runtime.listFlows({ limit: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    });
+
+    it("purges finished flows older than the retention age, and nothing else", async () => {
+      open();
+      const old = await t.start(steady, { tag: "old" });
+      await old.settle();
+      t.clock.set(t.clock.now() + 10 * 86_400_000);
+      const recent = await t.start(steady, { tag: "recent" });
+      await recent.settle();
+      const waiting = await t.start(steady, { tag: "waiting" });
+      await t.runtime.idle();
+      const result = await purgeFinishedFlows(t.runtime, { finishedOlderThanSeconds: 7 * 86_400 });
+      expect(result.deleted).toBe(1);
+      await expect(t.runtime.getFlowState(steady, old.id)).rejects.toMatchObject({ code: "FLOW_NOT_FOUND" });
+      expect((await recent.state()).done).toBe(true);
+      expect((await waiting.state()).done).toBe(false);
+    });
+  });
+}
