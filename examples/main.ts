@@ -11,6 +11,9 @@ const DEFAULT_INPUTS: Record<string, unknown> = {
   approveOrder: { orderId: "order-1001", coolOffSeconds: 2, pollSeconds: 1 },
   onboardUser: { email: "ada@example.com", name: "Ada" },
   provisionWorkspace: { userId: "u-1" },
+  bookTrip: { traveller: "ada", hotelFull: true },
+  nightlyReport: { regions: ["emea", "apac", "amer", "latam"] },
+  dagReport: { day: "2026-11-21" },
 };
 
 const argv = process.argv.slice(2);

@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError } from "../errors.js";
 import { createFileStore } from "../stores/file-store.js";
+import { activeRuntime } from "./active-runtime.js";
 import { createEmbeddedRuntime, type EmbeddedRuntimeOptions } from "./embedded-runtime.js";
 import { createRuntime, type FlowRuntime } from "./runtime.js";
 import type { RuntimeOptions } from "./runtime-core.js";
@@ -25,6 +26,7 @@ export interface BackendResolver {
 }
 
 let configured: FlowRuntime | undefined;
+
 const resolvers: BackendResolver[] = [];
 
 export function configureFirestep(config: FirestepConfig): FlowRuntime {
@@ -39,8 +41,10 @@ export function registerBackend(resolver: BackendResolver): void {
   if (!resolvers.some((r) => r.name === resolver.name)) resolvers.push(resolver);
 }
 
-/** The runtime app-level calls use, created on first use. */
+/** The runtime app-level calls use: the one running the current flow, else the configured one, created on first use. */
 export function getRuntime(): FlowRuntime {
+  const running = activeRuntime();
+  if (running) return running;
   if (configured) return configured;
   const env = process.env;
   const forced = env.FIRESTEP_BACKEND;

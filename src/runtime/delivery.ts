@@ -10,6 +10,7 @@ import { invokeFlow, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
 import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
+import { withActiveRuntime } from "./active-runtime.js";
 import { RunnerWriter } from "./runner-writer.js";
 import type { RuntimeCore } from "./runtime-core.js";
 
@@ -70,7 +71,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     }
     core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
     try {
-      return await runClaimed(core, flow, stored);
+      return await withActiveRuntime(core.runtime, () => runClaimed(core, flow, stored));
     } finally {
       await release();
     }
@@ -142,8 +143,8 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): P
     throw e;
   }
   core.metrics.observeInvocation(outcome, final);
+  // A failure's event was emitted live by the engine as it happened.
   if (outcome.kind !== "failed") core.publish(final, flowEvent);
-  else core.publish(final, { at: now, type: "flow.failed", detail: outcome.error.message });
   await afterOutcome(core, final);
   return { result: "ran", outcome: outcome.kind, record: final };
 }

@@ -169,6 +169,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     async resumeFlow(flowRef, flowId, payload, options) {
       // A flow that is running keeps its runner: the payload waits in the inbox and the runner's outcome
       // schedules the flow again at once (see delivery.ts). Marking it scheduled would let a second runner claim it.
+      assertStorable(`${flowId} (resume payload)`, payload, store.maxValueBytes);
       const change = (r: FlowRecord, now: number): FlowRecord => {
         const next = resumeRecord(r, payload, now, options?.step);
         return r.status === "running" ? { ...next, status: "running", ...(r.wakeAt === undefined ? {} : { wakeAt: r.wakeAt }) } : next;
@@ -276,6 +277,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       await store.close?.();
     },
   };
+  core.runtime = runtime;
   core.startFlow = async (flowName, input, options) => {
     await runtime.scheduleFlow(core.findFlow(flowName), input, options);
   };
