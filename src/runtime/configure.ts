@@ -43,7 +43,7 @@ export function registerBackend(resolver: BackendResolver): void {
 
 /** The runtime app-level calls use: the one running the current flow, else the configured one, created on first use. */
 export function getRuntime(): FlowRuntime {
-  const running = activeRuntime();
+  const running = activeRuntime<FlowRuntime>();
   if (running) return running;
   if (configured) return configured;
   const env = process.env;

@@ -10,7 +10,6 @@ import { invokeFlow, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
 import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
-import { withActiveRuntime } from "./active-runtime.js";
 import { RunnerWriter } from "./runner-writer.js";
 import type { RuntimeCore } from "./runtime-core.js";
 
@@ -71,7 +70,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     }
     core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
     try {
-      return await withActiveRuntime(core.runtime, () => runClaimed(core, flow, stored));
+      return await runClaimed(core, flow, stored);
     } finally {
       await release();
     }

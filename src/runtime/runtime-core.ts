@@ -86,9 +86,6 @@ export class RuntimeCore {
     this.metrics.count("tasks_enqueued_total", { reason });
   }
 
-  /** The runtime this core belongs to (set by createRuntime). */
-  runtime!: import("./runtime.js").FlowRuntime;
-
   /** Starts another flow by name (set by the runtime; used by startChild). */
   startFlow: (flowName: string, input: unknown, options: { flowId: string; parentId: string }) => Promise<void> = async () => {
     throw new Error("startFlow is not wired");

@@ -20,6 +20,7 @@ import {
 } from "../engine/transitions.js";
 import type { ListPage, ListQuery } from "../ports.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
+import { withActiveRuntime } from "./active-runtime.js";
 import { SEMAPHORE_FLOW_NAME } from "./concurrency-limit.js";
 import { afterOutcome, deliverTask, type DeliveryMeta, type DeliveryResult } from "./delivery.js";
 import { RuntimeCore, type FlowEventListener, type RuntimeOptions } from "./runtime-core.js";
@@ -270,14 +271,14 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       return handler({ id: r.id, input: r.input, status: r.status, steps, ...(r.output ? { output: r.output.value } : {}) });
     },
 
-    deliver: (task, meta) => deliverTask(core, task, meta),
+    // App-level calls a flow makes (scheduleFlow before waitFor, as the Genkit doc shows) reach this runtime.
+    deliver: (task, meta) => withActiveRuntime(runtime, () => deliverTask(core, task, meta)),
     subscribe: (listener) => core.subscribe(listener),
     async close() {
       await core.queue.close?.();
       await store.close?.();
     },
   };
-  core.runtime = runtime;
   core.startFlow = async (flowName, input, options) => {
     await runtime.scheduleFlow(core.findFlow(flowName), input, options);
   };
