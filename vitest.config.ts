@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { METADATA_SERVER_DETECTION: "none" },
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     globalSetup: ["test/support/global-setup.ts"],
   },
 });
