@@ -28,6 +28,8 @@ export interface PlanInput {
   open?: Map<number, string>;
   /** This incarnation's sealed pages, when they were read. */
   pages?: PageData[];
+  /** The journal version (`jv`) to record when this commit changes the journal. */
+  journalVersion: string;
 }
 
 export interface PageWrite {
@@ -135,7 +137,9 @@ export function planCommit(input: PlanInput): CommitPlan {
     openWhole?.set(e.seq, e.json);
   }
 
-  const next: Meta = { g: meta.g, o, ob, h: history.h, hn: history.hn, pn, pc, ph };
+  const changesJournal = entries.length > 0 || t !== undefined;
+  const jv = changesJournal ? input.journalVersion : meta.jv;
+  const next: Meta = { g: meta.g, o, ob, h: history.h, hn: history.hn, pn, pc, ph, ...(jv !== undefined ? { jv } : {}) };
   const flowUpdate: Record<string, unknown> = { ...queryFields(commit.record), [F.record]: recJson, [F.meta]: JSON.stringify(next) };
   if (openWhole) {
     flowUpdate[F.journal] = Object.fromEntries([...openWhole].map(([s, json]) => [String(s), json]));
@@ -150,7 +154,7 @@ export function planCommit(input: PlanInput): CommitPlan {
 
 /** The fields of a new flow document, and its layout. */
 export function planCreate(flowPath: string, record: FlowRecord, events: HistoryEvent[], g: string): { data: Record<string, unknown>; meta: Meta } {
-  const empty: Meta = { g, o: [], ob: 0, h: [], hn: 0, pn: 0, pc: 0, ph: -1 };
+  const empty: Meta = { g, o: [], ob: 0, h: [], hn: 0, pn: 0, pc: 0, ph: -1, jv: g };
   const history = appendHistory(empty, events);
   const meta: Meta = { ...empty, h: history.h, hn: history.hn };
   const recJson = JSON.stringify(record);

@@ -61,6 +61,11 @@ export const MetaSchema = z.object({
   pn: z.number().int().nonnegative(),
   pc: z.number().int().nonnegative(),
   ph: z.number().int(),
+  /**
+   * Journal version: a random tag replaced by every write that changes the journal, so a process that
+   * holds the journal of this version need not read it again. Absent in documents of older writers.
+   */
+  jv: z.string().optional(),
 });
 export type Meta = z.infer<typeof MetaSchema>;
 
@@ -100,6 +105,20 @@ export function fieldSize(name: string, valueSize: number): number {
 
 export function entrySize(key: string | number, json: string): number {
   return fieldSize(String(key), stringSize(json));
+}
+
+/** Size of a field value as Firestore counts it (FieldValue sentinels count nothing). */
+export function valueSize(v: unknown): number {
+  if (v === null || v === undefined || typeof v === "boolean") return 1;
+  if (typeof v === "number") return 8;
+  if (typeof v === "string") return stringSize(v);
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + valueSize(x), 0);
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    let n = 0;
+    for (const [k, x] of Object.entries(v)) n += fieldSize(k, valueSize(x));
+    return n;
+  }
+  return 8; // a Timestamp, or a sentinel such as FieldValue.delete()
 }
 
 export function docNameSize(path: string): number {

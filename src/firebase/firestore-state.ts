@@ -1,9 +1,10 @@
 /**
  * What the Firestore store remembers about a flow document between calls: the rev and update time it last
  * saw and the layout, so the next commit can write with a `lastUpdateTime` precondition without reading.
- * Also the gRPC status codes the store tells apart.
+ * Also the journals it holds, and the gRPC status codes the store tells apart.
  */
 import type { Timestamp } from "firebase-admin/firestore";
+import type { StepRecord } from "../schemas.js";
 import type { Meta, PageData } from "./firestore-layout.js";
 
 export interface FlowState {
@@ -51,6 +52,54 @@ export class LayoutCache {
   forget(id: string, updateTime?: Timestamp): void {
     const e = this.entries.get(id);
     if (e && (!updateTime || e.updateTime.isEqual(updateTime))) this.entries.delete(id);
+  }
+}
+
+/** A flow's journal as this process last saw it, valid while the document's layout says `g` and `jv`. */
+export interface CachedJournal {
+  g: string;
+  jv: string;
+  /** Validated steps in seq order; never handed out (callers get copies). */
+  steps: StepRecord[];
+  /** Approximate JSON size, for the cache's bound. */
+  bytes: number;
+}
+
+/**
+ * Journals by flow id, least recently used dropped first, bounded in bytes. A warm process answers a
+ * load with one small read of the flow document's record and layout instead of reading the journal.
+ */
+export class JournalCache {
+  private readonly entries = new Map<string, CachedJournal>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  get(id: string): CachedJournal | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, e);
+    return e;
+  }
+
+  set(id: string, journal: CachedJournal): void {
+    this.forget(id);
+    if (journal.bytes > this.maxBytes / 4) return; // one huge flow must not evict everything else
+    this.entries.set(id, journal);
+    this.bytes += journal.bytes;
+    for (const [old, e] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(old);
+      this.bytes -= e.bytes;
+    }
+  }
+
+  forget(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.entries.delete(id);
+    this.bytes -= e.bytes;
   }
 }
 

@@ -8,24 +8,33 @@
  * writer, is rejected by Firestore and writes nothing; the store then reads once to tell a lost race
  * (ConflictError) from a cache that was merely out of date. A step commit is one document write and, with
  * a warm cache, no read.
+ *
+ * The store also keeps the journals it has read or written, tagged with the layout's journal version
+ * (`jv`, replaced by every write that changes the journal): a load that finds the document's version
+ * unchanged reads only the record and layout (one small read), never the journal again.
  */
 import { randomBytes } from "node:crypto";
 import { FieldPath, type DocumentReference, type DocumentSnapshot, type Firestore, type Query, type Timestamp } from "firebase-admin/firestore";
 import { ConflictError, CorruptRecordError, InvalidArgumentError, NotConfiguredError, StoreUnavailableError } from "../errors.js";
+import { cloneData, jsonCopy } from "../json-value.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, StepRecordSchema, parseStored, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 import { decodeCursor, encodeCursor, pageLimit } from "../stores/store-helpers.js";
 import { planCommit, planCreate, type CommitPlan } from "./firestore-commit-plan.js";
 import {
-  DEFAULT_COLLECTION, F, MAX_VALUE_BYTES, MetaSchema, PAGES_COLLECTION, PageSchema, isValidDocId, numberedEntries, parseJsonField, type Meta, type PageData,
+  DEFAULT_COLLECTION, F, MAX_VALUE_BYTES, MetaSchema, PAGES_COLLECTION, PageSchema, isValidDocId, numberedEntries, parseJsonField, valueSize, type Meta, type PageData,
 } from "./firestore-layout.js";
-import { CODE, errorCode, LayoutCache, type FlowState } from "./firestore-state.js";
+import { CODE, errorCode, JournalCache, LayoutCache, type FlowState } from "./firestore-state.js";
 
 export interface FirestoreStoreStats {
   /** Documents read (as Firestore bills them: a query that returns nothing counts one). */
   reads: number;
   /** Documents written or deleted. */
   writes: number;
+  /** Bytes of field values read (counted when the object passed in has this field). */
+  bytesRead?: number;
+  /** Bytes of field values written, as Firestore sizes them (counted when the object has this field). */
+  bytesWritten?: number;
 }
 
 export interface FirestoreStoreOptions {
@@ -34,6 +43,8 @@ export interface FirestoreStoreOptions {
   collection?: string;
   /** Incremented with every document read and write this store makes. */
   stats?: FirestoreStoreStats;
+  /** Bytes of journals kept in memory to answer loads without reading them again (default 64 MiB; 0 turns it off). */
+  journalCacheBytes?: number;
 }
 
 /** Attempts of one commit or delete whose precondition keeps failing before it is reported as a conflict. */
@@ -51,11 +62,13 @@ class FirestoreFlowStore implements FlowStore {
   private readonly collection: string;
   private readonly stats: FirestoreStoreStats;
   private readonly cache = new LayoutCache();
+  private readonly journals: JournalCache;
 
   constructor(options: FirestoreStoreOptions) {
     this.db = options.firestore;
     this.collection = options.collection ?? DEFAULT_COLLECTION;
-    this.stats = options.stats ?? { reads: 0, writes: 0 };
+    this.stats = options.stats ?? { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
+    this.journals = new JournalCache(options.journalCacheBytes ?? 64 * 1024 * 1024);
   }
 
   async create(record: FlowRecord, events: HistoryEvent[] = []): Promise<{ created: boolean; record: FlowRecord }> {
@@ -66,7 +79,9 @@ class FirestoreFlowStore implements FlowStore {
       try {
         const result = await this.io(() => ref.create(data));
         this.stats.writes++;
+        this.wrote(data);
         this.cache.set(record.id, { rev: record.rev, updateTime: result.writeTime, meta });
+        this.journals.set(record.id, { g: meta.g, jv: meta.jv!, steps: [], bytes: 0 });
         return { created: true, record };
       } catch (e) {
         if (errorCode(e) !== CODE.ALREADY_EXISTS) throw e;
@@ -85,19 +100,29 @@ class FirestoreFlowStore implements FlowStore {
   async load(id: string): Promise<LoadedFlow | undefined> {
     const ref = this.ref(id);
     if (!ref) return undefined;
+    const held = this.journals.get(id);
+    if (held) {
+      const state = await this.readState(ref, "record");
+      if (!state) return undefined;
+      if (state.meta.g === held.g && state.meta.jv === held.jv) return { record: state.record, steps: cloneData(held.steps) };
+    }
     const state = await this.readState(ref, "full");
     if (!state) return undefined;
     const raw = [...state.open!];
     if (state.meta.pc > 0) {
       for (const page of await this.readPages(ref, state.meta, state.readTime)) raw.push(...numberedEntries(page.j, id, `journal page ${page.n}`));
     }
+    let bytes = 0;
+    this.journals.forget(id); // until the journal just read proves sound
     const steps = raw
       .sort((a, b) => a[0] - b[0])
       .map(([seq, json]) => {
+        bytes += json.length;
         const step = parseJsonField<StepRecord>(StepRecordSchema, json, id, `journal step ${seq}`);
         if (step.seq !== seq) throw new CorruptRecordError(id, `journal step ${seq}`, `it says it is seq ${step.seq}`);
         return step;
       });
+    if (state.meta.jv !== undefined) this.journals.set(id, { g: state.meta.g, jv: state.meta.jv, steps: cloneData(steps), bytes });
     return { record: state.record, steps };
   }
 
@@ -119,7 +144,10 @@ class FirestoreFlowStore implements FlowStore {
       if (commit.record.rev !== commit.expectRev + 1 || commit.record.id !== id) {
         throw new InvalidArgumentError(`Commit to flow "${id}" must carry rev ${commit.expectRev + 1} and the same id.`);
       }
-      const plan = planCommit({ flowId: id, flowPath: ref.path, meta: state.meta, commit, ...(state.open ? { open: state.open } : {}), ...(state.pages ? { pages: state.pages } : {}) });
+      const plan = planCommit({
+        flowId: id, flowPath: ref.path, meta: state.meta, commit, journalVersion: randomBytes(6).toString("base64url"),
+        ...(state.open ? { open: state.open } : {}), ...(state.pages ? { pages: state.pages } : {}),
+      });
       if (plan.need === "open") {
         state = await this.readState(ref, "full");
         continue;
@@ -137,7 +165,11 @@ class FirestoreFlowStore implements FlowStore {
       try {
         const results = await this.io(() => batch.commit());
         this.stats.writes += results.length;
+        let written = valueSize(plan.flowUpdate);
+        for (const p of plan.pageSets) written += valueSize(p.data);
+        if (this.stats.bytesWritten !== undefined) this.stats.bytesWritten += written;
         this.cache.set(id, { rev: commit.record.rev, updateTime: results[0]!.writeTime, meta: plan.meta });
+        this.keepJournal(id, state.meta, plan.meta, commit, written);
         return commit.record;
       } catch (e) {
         this.cache.forget(id, state.updateTime);
@@ -154,6 +186,7 @@ class FirestoreFlowStore implements FlowStore {
     const [snap] = await this.io(() => this.db.getAll(ref, { fieldMask: [F.history] }));
     this.stats.reads++;
     if (!snap?.exists) return [];
+    this.read(snap.get(F.history));
     return numberedEntries(snap.get(F.history), id, "history").map(([n, json]) => parseJsonField<HistoryEvent>(HistoryEventSchema, json, id, `history event ${n}`));
   }
 
@@ -172,6 +205,7 @@ class FirestoreFlowStore implements FlowStore {
     }
     const snap = await this.io(() => q.select(F.record).limit(limit + 1).get(), "list");
     this.stats.reads += Math.max(1, snap.size);
+    for (const d of snap.docs) this.read(d.get(F.record));
     const flows = snap.docs.slice(0, limit).map((d) => parseJsonField<FlowRecord>(FlowRecordSchema, d.get(F.record), d.id, "record"));
     return { flows, ...(snap.size > limit ? { cursor: encodeCursor(flows[flows.length - 1]!) } : {}) };
   }
@@ -205,6 +239,7 @@ class FirestoreFlowStore implements FlowStore {
         continue;
       }
       this.cache.forget(id);
+      this.journals.forget(id);
       // Pages beyond one batch go after the flow document; a later incarnation ignores any left behind.
       for (let i = DELETE_BATCH; i < pages.length; i += DELETE_BATCH) {
         const rest = this.db.batch();
@@ -220,20 +255,33 @@ class FirestoreFlowStore implements FlowStore {
     return typeof id === "string" && isValidDocId(id) ? this.db.collection(this.collection).doc(id) : undefined;
   }
 
-  /** Reads the flow document: its record and layout, or (`full`) also its open page. Caches what it saw. */
+  /**
+   * Reads the flow document: its record and layout, or (`full`) also its open page (never the history).
+   * Caches what it saw.
+   */
   private async readState(ref: DocumentReference, what: "record" | "full"): Promise<(FlowState & { record: FlowRecord; readTime: Timestamp }) | undefined> {
-    const snap: DocumentSnapshot | undefined =
-      what === "full" ? await this.io(() => ref.get()) : (await this.io(() => this.db.getAll(ref, { fieldMask: [F.record, F.meta] })))[0];
+    const fieldMask = what === "full" ? [F.record, F.meta, F.journal] : [F.record, F.meta];
+    const [snap]: Array<DocumentSnapshot | undefined> = await this.io(() => this.db.getAll(ref, { fieldMask }));
     this.stats.reads++;
     if (!snap?.exists) {
       this.cache.forget(ref.id);
+      this.journals.forget(ref.id);
       return undefined;
     }
-    const record = parseJsonField<FlowRecord>(FlowRecordSchema, snap.get(F.record), ref.id, "record");
-    const meta = parseJsonField<Meta>(MetaSchema, snap.get(F.meta), ref.id, "layout");
-    const state: FlowState & { record: FlowRecord; readTime: Timestamp } = { record, rev: record.rev, updateTime: snap.updateTime!, meta, readTime: snap.readTime };
-    if (what === "full") state.open = new Map(numberedEntries(snap.get(F.journal), ref.id, "journal"));
-    this.cache.set(ref.id, { rev: record.rev, updateTime: state.updateTime, meta });
+    for (const f of fieldMask) this.read(snap.get(f));
+    let state: FlowState & { record: FlowRecord; readTime: Timestamp };
+    try {
+      const record = parseJsonField<FlowRecord>(FlowRecordSchema, snap.get(F.record), ref.id, "record");
+      const meta = parseJsonField<Meta>(MetaSchema, snap.get(F.meta), ref.id, "layout");
+      state = { record, rev: record.rev, updateTime: snap.updateTime!, meta, readTime: snap.readTime };
+      if (what === "full") state.open = new Map(numberedEntries(snap.get(F.journal), ref.id, "journal"));
+    } catch (e) {
+      // A document found corrupt is not answered from memory again until it has been read whole.
+      this.cache.forget(ref.id);
+      this.journals.forget(ref.id);
+      throw e;
+    }
+    this.cache.set(ref.id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta });
     return state;
   }
 
@@ -242,6 +290,7 @@ class FirestoreFlowStore implements FlowStore {
     const q = ref.collection(PAGES_COLLECTION).where("g", "==", meta.g);
     const snap = await this.io(() => this.db.runTransaction((tx) => tx.get(q), { readOnly: true, readTime }));
     this.stats.reads += Math.max(1, snap.size);
+    for (const d of snap.docs) this.read(d.data());
     const pages = snap.docs.map((d) => parseStored(PageSchema, d.data(), ref.id, `journal page ${d.id}`));
     if (pages.length !== meta.pc) throw new CorruptRecordError(ref.id, "journal pages", `expected ${meta.pc}, found ${pages.length}`);
     return pages.sort((a, b) => a.n - b.n);
@@ -251,6 +300,28 @@ class FirestoreFlowStore implements FlowStore {
     const snap = await this.io(() => ref.collection(PAGES_COLLECTION).where("g", "==", meta.g).select().get());
     this.stats.reads += Math.max(1, snap.size);
     return snap.docs.map((d) => d.ref);
+  }
+
+  /**
+   * Brings the held journal up to date after this store's own commit, when it held the version the
+   * commit was planned on; otherwise drops it.
+   */
+  private keepJournal(id: string, before: Meta, after: Meta, commit: Commit, writtenBytes: number): void {
+    const held = this.journals.get(id);
+    if (!held) return;
+    if (held.g !== before.g || held.jv !== before.jv || after.jv === undefined) return this.journals.forget(id);
+    if (after.jv === before.jv) return;
+    if (commit.truncateFrom !== undefined) held.steps = held.steps.filter((s) => s.seq < commit.truncateFrom!);
+    for (const step of commit.steps ?? []) held.steps.push(jsonCopy(step)); // exactly what a reader of the stored JSON gets
+    this.journals.set(id, { ...held, jv: after.jv, bytes: held.bytes + writtenBytes });
+  }
+
+  private read(value: unknown): void {
+    if (this.stats.bytesRead !== undefined) this.stats.bytesRead += valueSize(value);
+  }
+
+  private wrote(value: unknown): void {
+    if (this.stats.bytesWritten !== undefined) this.stats.bytesWritten += valueSize(value);
   }
 
   /** Runs a Firestore call, turning an outage into StoreUnavailableError and a missing index into NotConfiguredError. */

@@ -1,7 +1,8 @@
 /**
  * The in-process task queue of the embedded runtime: tasks wait on the clock's timers and are handed to
- * the listener at their time, several at once. A handler that throws is retried with back-off, as Cloud
- * Tasks would. Repeated dedupe keys are dropped while remembered (the last 100,000).
+ * the listener at their time, up to `maxConcurrent` at once (the rest wait their turn, in order, as with
+ * Cloud Tasks' maxConcurrentDispatches). A handler that throws is retried with back-off, as Cloud Tasks
+ * would. Repeated dedupe keys are dropped while remembered (the last 100,000).
  */
 import type { Clock, LocalTaskQueue, QueuedTask } from "../ports.js";
 import type { WakeTask } from "../schemas.js";
@@ -10,6 +11,11 @@ export interface LocalQueueOptions {
   clock: Clock;
   /** Retries of a failing handler before the task is dropped and logged (default 10). */
   maxRetries?: number;
+  /**
+   * Handlers running at once (default 256). Ten thousand flows waking at the same instant then run a few
+   * hundred at a time, instead of all holding their state in memory and contending for the store together.
+   */
+  maxConcurrent?: number;
   onDrop?: (task: WakeTask, error: unknown) => void;
 }
 
@@ -18,17 +24,21 @@ const DEDUPE_MEMORY = 100_000;
 export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   const { clock } = options;
   const maxRetries = options.maxRetries ?? 10;
+  const maxConcurrent = Math.max(1, options.maxConcurrent ?? 256);
   const seen = new Set<string>();
   const timers = new Map<number, () => void>();
   let nextTimer = 0;
   let handler: ((task: WakeTask, meta: { taskId: string }) => Promise<void>) | undefined;
   const backlog: Array<[WakeTask, string]> = [];
+  /** Due tasks waiting for a free slot, oldest first (a plain array used as a queue from `turnHead`). */
+  const turn: Array<[WakeTask, string, number]> = [];
+  let turnHead = 0;
   let running = 0;
   let closed = false;
   let idleWaiters: Array<() => void> = [];
 
   const settleIdle = () => {
-    if (running === 0 && backlog.length === 0 && dueNow === 0) {
+    if (running === 0 && backlog.length === 0 && dueNow === 0 && turnHead === turn.length) {
       const ws = idleWaiters;
       idleWaiters = [];
       ws.forEach((w) => w());
@@ -42,6 +52,10 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       backlog.push([task, key]);
       return;
     }
+    if (running >= maxConcurrent) {
+      turn.push([task, key, attempt]);
+      return;
+    }
     running++;
     handler(task, { taskId: key })
       .catch((e) => {
@@ -50,6 +64,12 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       })
       .finally(() => {
         running--;
+        if (turnHead < turn.length) {
+          const [t, k, a] = turn[turnHead]!;
+          turn[turnHead++] = undefined as never;
+          if (turnHead === turn.length) turn.length = turnHead = 0;
+          dispatch(t, k, a);
+        }
         settleIdle();
       });
   }
@@ -99,6 +119,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
     },
     async close() {
       closed = true;
+      turn.length = turnHead = 0;
       for (const cancel of timers.values()) cancel();
       timers.clear();
       dueNow = 0;

@@ -49,31 +49,33 @@ export function fdatasync(fd: number, file: string): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(unavailable(e, "sync", file)) : resolve())));
 }
 
-/** Above this typical fdatasync time, syncs always run off the event loop. */
-const INLINE_SYNC_MAX_MS = 1;
-
 /**
  * fdatasync for the commit path. A thread-pool round trip adds roughly a third to a fast disk's sync time,
- * so when the disk has been syncing quickly (moving average under 1 ms) and no other sync of this store is
- * in flight, the sync runs inline. Otherwise it runs in the thread pool, where concurrent syncs of
- * different flows overlap and a slow disk does not stall the event loop.
+ * so when the disk has been syncing quickly (moving average under `inlineMaxMs`, default 1 ms) and no
+ * other sync of this syncer is in flight, the sync runs inline. Otherwise it runs in the thread pool,
+ * where concurrent syncs of different flows overlap and a slow disk does not stall the event loop.
  */
 export class DataSyncer {
   private averageMs = 0;
   private inFlight = 0;
 
-  async sync(fd: number, file: string): Promise<void> {
+  constructor(private readonly inlineMaxMs = 1) {}
+
+  /** fdatasync, or with `full` fsync (what a directory needs); `inline: false` keeps it off the event loop. */
+  async sync(fd: number, file: string, full = false, inline = true): Promise<void> {
     const start = performance.now();
-    if (this.inFlight === 0 && this.averageMs < INLINE_SYNC_MAX_MS) {
+    if (inline && this.inFlight === 0 && this.averageMs < this.inlineMaxMs) {
       try {
-        fs.fdatasyncSync(fd);
+        if (full) fs.fsyncSync(fd);
+        else fs.fdatasyncSync(fd);
       } catch (e) {
         throw unavailable(e as NodeJS.ErrnoException, "sync", file);
       }
     } else {
       this.inFlight++;
       try {
-        await fdatasync(fd, file);
+        if (full) await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(unavailable(e, "sync", file)) : resolve())));
+        else await fdatasync(fd, file);
       } finally {
         this.inFlight--;
       }
@@ -141,6 +143,37 @@ export async function fsyncDir(dir: string): Promise<void> {
     await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(unavailable(e, "sync", dir)) : resolve())));
   } finally {
     await closeFd(fd);
+  }
+}
+
+/**
+ * Makes entry changes (create, link, rename) of one directory durable through a descriptor kept open, so
+ * a sync is one call rather than open, fsync and close.
+ */
+export class DirSyncer {
+  private fd: Promise<number> | undefined;
+  private readonly syncer = new DataSyncer();
+
+  constructor(private readonly dir: string) {}
+
+  /** With `inline: false` the sync always runs in the thread pool (to overlap it with another). */
+  async sync(inline = true): Promise<void> {
+    if (process.platform === "win32") return;
+    this.fd ??= new Promise<number>((resolve, reject) => fs.open(this.dir, O_RDONLY, (e, d) => (e ? reject(unavailable(e, "open", this.dir)) : resolve(d))));
+    let fd: number;
+    try {
+      fd = await this.fd;
+    } catch (e) {
+      this.fd = undefined;
+      throw e;
+    }
+    await this.syncer.sync(fd, this.dir, true, inline);
+  }
+
+  async close(): Promise<void> {
+    const fd = await this.fd?.catch(() => undefined);
+    this.fd = undefined;
+    if (fd !== undefined) await closeFd(fd);
   }
 }
 

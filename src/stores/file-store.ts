@@ -25,10 +25,11 @@ import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
-import { closeFd, createExclusive, ensureDir, fdatasync, fstat, fsyncDir, linkExclusive, listDir, openLog, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { closeFd, createExclusive, ensureDir, fdatasync, fstat, linkExclusive, listDir, openLog, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
 import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
 import { FLOW_FILE_PATTERN, flowFileName, TEMP_PREFIX } from "./file-names.js";
-import { emptyStats, GroupCommit, recoverSegments, type FileStoreStats } from "./file-wal.js";
+import { emptyStats, GroupCommit, type FileStoreStats } from "./file-wal.js";
+import { recoverSegments } from "./file-wal-recovery.js";
 import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
 
 export interface FileStoreOptions {
@@ -259,10 +260,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       await removeQuietly(temp.file);
       throw err;
     }
-    if (sync) {
-      stats.syncs++;
-      await fsyncDir(dir);
-    }
+    if (sync) await group.syncDir();
   }
 
   async function reclaimAll(files: string[]): Promise<void> {

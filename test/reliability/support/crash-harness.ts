@@ -13,7 +13,8 @@ import type { FlowStore } from "../../../src/ports.js";
 import { createFileStore } from "../../../src/stores/file-store.js";
 
 const CHILD = join(import.meta.dirname, "..", "fixtures", "crash-child.mjs");
-const DIST = join(import.meta.dirname, "..", "..", "..", "dist", "src", "index.js");
+/** The build the children load: dist/, or a frozen copy named by FIRESTEP_DIST (see docs/reliability.md). */
+const DIST = join(process.env.FIRESTEP_DIST ?? join(import.meta.dirname, "..", "..", "..", "dist"), "src", "index.js");
 
 export type Backend = "file" | "firestore";
 export type QueueMode = "durable" | "local";
@@ -44,7 +45,7 @@ export const STEP_KEYS = ["one", "two", "p", "q", "three"] as const;
 export const expectedOutput = (i: number) => i + 10 + 1000 + 2000 + 100 + "ops".length;
 
 export function assertBuilt(): void {
-  expect(existsSync(DIST), "dist/ is missing: run `npm run build` (npm test does it first)").toBe(true);
+  expect(existsSync(DIST), `${DIST} is missing: run \`npm run build\` (npm test does it first)`).toBe(true);
 }
 
 interface ChildExit {
