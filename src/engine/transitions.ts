@@ -118,9 +118,11 @@ export function applyOutcome(r: FlowRecord, outcome: Exclude<Outcome, { kind: "s
     case "failed":
       return { ...base, status: "failed", error: outcome.error, finishedAt: now };
     case "suspended": {
-      // A signal that arrived while the flow ran is already in the inbox: run again at once to take it.
-      const signalWaiting = outcome.waits.some((w) => w.kind === "signal" && Object.keys(inbox).some((k) => k.startsWith(`signal:${w.name}:`)));
-      const earliest = signalWaiting ? now : earliestWake(outcome.waits);
+      // A signal or resume that arrived while the flow ran is already in the inbox: run again at once to take it.
+      const answered = outcome.waits.some(
+        (w) => (w.kind === "signal" && Object.keys(inbox).some((k) => k.startsWith(`signal:${w.name}:`))) || (w.kind === "interrupt" && inbox[w.step] !== undefined),
+      );
+      const earliest = answered ? now : earliestWake(outcome.waits);
       const wakeAt = r.deadlineAt !== undefined ? Math.min(earliest ?? r.deadlineAt, r.deadlineAt) : earliest;
       const waiting: FlowRecord = { ...base, waits: outcome.waits, ...(wakeAt !== undefined ? { wakeAt } : {}) };
       return r.status === "paused" ? { ...waiting, status: "paused", pausedFrom: "waiting" } : { ...waiting, status: "waiting" };
@@ -146,16 +148,12 @@ export function resumeRecord(r: FlowRecord, payload: unknown, now: number, stepN
     }
   }
   const inbox = { ...(r.inbox ?? {}), [wait.step]: { ...(payload === undefined ? {} : { value: payload }), at: now } };
-  const paused = r.status === "paused";
-  return {
-    ...r,
-    rev: r.rev + 1,
-    inbox,
-    waits: r.waits.filter((w) => w.step !== wait.step),
-    updatedAt: now,
-    ...(paused ? { pausedFrom: "scheduled" as FlowStatus } : { status: "scheduled" as FlowStatus }),
-    wakeAt: now,
-  };
+  const base: FlowRecord = { ...r, rev: r.rev + 1, inbox, waits: r.waits.filter((w) => w.step !== wait.step), updatedAt: now };
+  // A running flow keeps its runner: the payload waits in the inbox and the runner's outcome schedules the
+  // flow again at once. Marking it scheduled would let a second runner claim it.
+  if (r.status === "running") return base;
+  if (r.status === "paused") return { ...base, pausedFrom: "scheduled", wakeAt: now };
+  return { ...base, status: "scheduled", wakeAt: now };
 }
 
 function jsonSchemaToZod(schema: unknown): z.ZodType | undefined {

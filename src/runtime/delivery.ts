@@ -8,7 +8,7 @@ import { ConflictError, FencedError, isFirestepError } from "../errors.js";
 import { lookupFlow, type Flow } from "../flow.js";
 import { invokeFlow, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
-import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
+import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
 import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
 import { RunnerWriter } from "./runner-writer.js";
 import type { RuntimeCore } from "./runtime-core.js";
@@ -28,8 +28,11 @@ export interface DeliveryMeta {
 
 export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: DeliveryMeta = {}): Promise<DeliveryResult> {
   for (let attempt = 0; attempt < MAX_CLAIM_TRIES; attempt++) {
-    const record = await core.store.get(task.flowId);
-    if (!record) return { result: "ignored", why: "no such flow" };
+    // Record and journal in one read: the claim below is conditional on this record's rev, and every change
+    // to the journal bumps the rev, so a successful claim proves the journal read here is still current.
+    const loaded = await core.store.load(task.flowId);
+    const record = loaded?.record;
+    if (!loaded || !record) return { result: "ignored", why: "no such flow" };
     const now = core.clock.now();
     // A lease watch may skip a waiting flow only if the flow last changed while the watched lease (ending at
     // task.at) still held: that runner's own task covers the next wake-up. A later change may be this very
@@ -70,7 +73,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     }
     core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
     try {
-      return await runClaimed(core, flow, stored);
+      return await runClaimed(core, flow, stored, loaded.steps);
     } finally {
       await release();
     }
@@ -78,16 +81,14 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
   return { result: "deferred", at: core.clock.now(), why: "lost the claim race repeatedly" };
 }
 
-async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord): Promise<DeliveryResult> {
-  const loaded = await core.store.load(claimed.id);
-  if (!loaded) return { result: "ignored", why: "flow deleted while claiming" };
+async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, journal: StepRecord[]): Promise<DeliveryResult> {
   const mode = claimed.status === "cancelled" ? "compensate" : "run";
   let stopWith: ((reason: string) => void) | undefined;
   let writeFailure: { error: unknown } | undefined;
   const writer = new RunnerWriter(core.store, claimed, (fresh) => {
     if (mode === "run" && (fresh.status === "cancelled" || fresh.status === "paused")) stopWith?.(`flow was ${fresh.status}`);
   });
-  const invocation = invokeFlow(flow, writer.record, loaded.steps, {
+  const invocation = invokeFlow(flow, writer.record, journal, {
     now: () => core.clock.now(),
     maxValueBytes: core.store.maxValueBytes,
     readFlows: (ids) => Promise.all(ids.map((id) => core.store.get(id))),

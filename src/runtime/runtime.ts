@@ -168,14 +168,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async resumeFlow(flowRef, flowId, payload, options) {
-      // A flow that is running keeps its runner: the payload waits in the inbox and the runner's outcome
-      // schedules the flow again at once (see delivery.ts). Marking it scheduled would let a second runner claim it.
       assertStorable(`${flowId} (resume payload)`, payload, store.maxValueBytes);
-      const change = (r: FlowRecord, now: number): FlowRecord => {
-        const next = resumeRecord(r, payload, now, options?.step);
-        return r.status === "running" ? { ...next, status: "running", ...(r.wakeAt === undefined ? {} : { wakeAt: r.wakeAt }) } : next;
-      };
-      const stored = await transition(flowId, flowRef, change, "flow.resumed");
+      const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, payload, now, options?.step), "flow.resumed");
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "resume");
       return toOperation(stored);
     },
