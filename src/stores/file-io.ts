@@ -1,6 +1,10 @@
 /**
  * The few file-system calls the file store makes, on raw descriptors and as promises, and the one place
  * where an OS error becomes a `StoreUnavailableError` that says which path failed and what to do.
+ *
+ * Calls that only touch the page cache or a directory entry (open, link, unlink, write, fstat) run
+ * synchronously: each costs tens of microseconds, less than a thread-pool round trip, and a create makes
+ * four of them. Reads and the syncs that wait for the disk go off the event loop when they are slow.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,21 +13,22 @@ import { StoreUnavailableError } from "../errors.js";
 const { O_RDONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL } = fs.constants;
 
 /** Opens an existing file for pread and O_APPEND writes; `undefined` when it does not exist. Never creates. */
-export function openLog(file: string): Promise<number | undefined> {
-  return new Promise((resolve, reject) => {
-    fs.open(file, O_RDWR | O_APPEND, (e, fd) => {
-      if (!e) resolve(fd);
-      else if (e.code === "ENOENT") resolve(undefined);
-      else reject(unavailable(e, "open", file));
-    });
-  });
+export async function openLog(file: string): Promise<number | undefined> {
+  try {
+    return fs.openSync(file, O_RDWR | O_APPEND);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw unavailable(e as NodeJS.ErrnoException, "open", file);
+  }
 }
 
 /** Creates a new file that must not exist yet, for O_APPEND writes. */
-export function createExclusive(file: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.open(file, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0o666, (e, fd) => (e ? reject(unavailable(e, "create", file)) : resolve(fd)));
-  });
+export async function createExclusive(file: string): Promise<number> {
+  try {
+    return fs.openSync(file, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0o666);
+  } catch (e) {
+    throw unavailable(e as NodeJS.ErrnoException, "create", file);
+  }
 }
 
 export function closeFd(fd: number): Promise<void> {
@@ -109,14 +114,14 @@ export async function readRange(fd: number, from: number, to: number, file: stri
 }
 
 /** Hard-links `from` to `to`; false when `to` exists. The atomic "create with this content, if absent". */
-export function linkExclusive(from: string, to: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    fs.link(from, to, (e) => {
-      if (!e) resolve(true);
-      else if (e.code === "EEXIST") resolve(false);
-      else reject(unavailable(e, "link", to));
-    });
-  });
+export async function linkExclusive(from: string, to: string): Promise<boolean> {
+  try {
+    fs.linkSync(from, to);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw unavailable(e as NodeJS.ErrnoException, "link", to);
+  }
 }
 
 export async function renameOver(from: string, to: string): Promise<void> {
@@ -132,7 +137,11 @@ export async function listDir(dir: string): Promise<string[]> {
 }
 
 export async function removeQuietly(file: string): Promise<void> {
-  await fs.promises.unlink(file).catch(() => undefined);
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // already gone, or left for removeStaleTemps: nothing depends on it
+  }
 }
 
 /** Makes a directory entry change (create, link, rename) durable. */

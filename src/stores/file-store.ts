@@ -108,8 +108,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   /** Marks `e` most recently used, and closes the least recently used entries beyond the bounds. */
   function remember(e: Entry): void {
-    if (entries.get(e.id) === e) cachedBytes -= e.log.offset;
-    else if (entries.has(e.id)) cachedBytes -= entries.get(e.id)!.log.offset;
+    const previous = entries.get(e.id);
+    if (previous) cachedBytes -= previous.log.offset;
     entries.delete(e.id);
     entries.set(e.id, e);
     cachedBytes += e.log.offset;
