@@ -132,9 +132,12 @@ async function executeStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunO
   return stored;
 }
 
+/** A signal that never aborts, shared by every step without a timeout (one AbortController per step costs). */
+const NEVER_ABORTED = new AbortController().signal;
+
 async function withTimeout<T>(step: string, seconds: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+  if (seconds === undefined) return fn(NEVER_ABORTED);
   const controller = new AbortController();
-  if (seconds === undefined) return fn(controller.signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -140,6 +140,22 @@ for (const backend of allBackends) {
       expect((await t.handle(saga, op.name).history()).map((e) => e.type)).toContain("flow.compensating");
     });
 
+    it("records a compensation that itself fails and still runs the others", async () => {
+      start();
+      const brittle = defineFlow({ name: `primBrittleSaga${backend.name.replace(/\W/g, "")}`, input: z.void(), output: z.string() }, async () => {
+        await run({ name: "a", compensate: () => void log.push("undo a") }, () => "a");
+        await run({ name: "b", compensate: () => { throw new Error("undo b failed"); } }, () => "b");
+        await run("c", () => { throw new NonRetriableError("c failed"); });
+        return "never";
+      });
+      const op = await t.run(brittle, undefined);
+      expect(op.result).toMatchObject({ error: { message: "c failed", details: { compensationFailures: 1 } } });
+      expect(log).toEqual(["undo a"]);
+      const undo = (await t.handle(brittle, op.name).steps()).filter((s) => s.kind === "compensate");
+      expect(undo.map((s) => [s.key, s.ok])).toEqual([["b:compensate", false], ["a:compensate", true]]);
+      expect(undo[0]!.error?.message).toBe("undo b failed");
+    });
+
     it("runs compensations when a flow is cancelled while it waits", async () => {
       start();
       const h = await t.start(saga, { failAt: "none" });
