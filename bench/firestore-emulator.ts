@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort, stopProcess } from "../src/testing/local-process.js";
 
 const EMULATOR_JAR = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar";
 const MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
@@ -29,10 +29,10 @@ export async function startEmulator(): Promise<Emulator> {
   try {
     await ready(child, 30_000);
   } catch (e) {
-    await stop(child);
+    await stopProcess(child);
     throw e;
   }
-  return { host: `127.0.0.1:${port}`, stop: () => stop(child) };
+  return { host: `127.0.0.1:${port}`, stop: () => stopProcess(child) };
 }
 
 function ready(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -55,30 +55,5 @@ function ready(child: ChildProcess, timeoutMs: number): Promise<void> {
       if (e) reject(e);
       else resolve();
     }
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("Could not find a free loopback port."))));
-    });
   });
 }

@@ -68,7 +68,7 @@ function check(step: string, v: unknown, path: string, seen: Set<object>): numbe
   return fields > 1 ? bytes + fields - 1 : bytes;
 }
 
-/** Characters JSON escapes, and lone-surrogate candidates (escaped as \uXXXX by JSON.stringify). */
+/** Characters JSON escapes, and lone-surrogate candidates (which JSON.stringify escapes as \u and four hex digits). */
 const NEEDS_CARE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 function stringBytes(s: string): number {

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort, stopProcess } from "../../src/testing/local-process.js";
 
 export const EMULATOR_JAR = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar";
 const MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
@@ -36,10 +36,10 @@ export async function startFirestoreEmulator(options: StartOptions = {}): Promis
   try {
     await waitForReady(child, options.timeoutMs ?? 30_000);
   } catch (e) {
-    await kill(child);
+    await stopProcess(child);
     throw e;
   }
-  return { host, stop: () => kill(child) };
+  return { host, stop: () => stopProcess(child) };
 }
 
 function assertPrerequisites(jar: string, java: string): void {
@@ -89,30 +89,5 @@ function waitForReady(child: ChildProcess, timeoutMs: number): Promise<void> {
       cleanup();
       reject(e);
     }
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("Could not find a free loopback port."))));
-    });
   });
 }

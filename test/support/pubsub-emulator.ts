@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort, stopProcess } from "../../src/testing/local-process.js";
 
 export const PUBSUB_EMULATOR_BIN = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator";
 
@@ -29,10 +29,10 @@ export async function startPubSubEmulator(options: PubSubEmulatorOptions = {}): 
   try {
     await waitForReady(child, `Server started, listening on ${port}`, options.timeoutMs ?? 30_000);
   } catch (e) {
-    await stop(child);
+    await stopProcess(child);
     throw e;
   }
-  return { host: `127.0.0.1:${port}`, stop: () => stop(child) };
+  return { host: `127.0.0.1:${port}`, stop: () => stopProcess(child) };
 }
 
 function assertPrerequisites(bin: string): void {
@@ -76,30 +76,5 @@ function waitForReady(child: ChildProcess, readyLine: string, timeoutMs: number)
       if (error) reject(error);
       else resolve();
     }
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("Could not find a free loopback port."))));
-    });
   });
 }
