@@ -42,11 +42,14 @@ export type DeliveryDecision =
   | { action: "defer"; at: number; why: string };
 
 /**
- * What a delivery of a wake-up task should do. A lease watch that finds the flow no longer running does
- * nothing more: the runner stored its outcome and enqueued its own next wake-up (were it to crash between
- * the two, the task that delivered it is retried by the queue).
+ * What a delivery of a wake-up task should do. A lease watch (a task for the end of a lease, `task.at`)
+ * that finds the flow waiting does nothing more if the flow last changed while that lease held: the runner
+ * stored its outcome and enqueued its own next wake-up. A later change may be this very task's run (it
+ * took the flow over, stored a suspension, then failed to enqueue the wake-up and is being redelivered),
+ * so then the watch counts as a wake-up, or the wake-up would be lost.
  */
-export function decideDelivery(r: FlowRecord, now: number, reason?: WakeTask["reason"]): DeliveryDecision {
+export function decideDelivery(r: FlowRecord, now: number, task?: Pick<WakeTask, "reason" | "at">): DeliveryDecision {
+  const watchOnly = task?.reason === "lease" && r.updatedAt < task.at;
   if (r.status === "cancelled" && r.compensating) {
     if (r.lease && r.lease.until > now) return { action: "watch-lease", at: r.lease.until, why: "another runner holds the lease" };
     return { action: "claim" };
@@ -59,7 +62,7 @@ export function decideDelivery(r: FlowRecord, now: number, reason?: WakeTask["re
   }
   if (r.wakeAt === undefined) return { action: "ignore", why: "flow waits for an interrupt" };
   if (r.wakeAt > now) {
-    if (reason === "lease") return { action: "ignore", why: "the runner finished; its own wake-up is queued" };
+    if (watchOnly) return { action: "ignore", why: "the runner finished; its own wake-up is queued" };
     return { action: "defer", at: r.wakeAt, why: "woken early" };
   }
   return { action: "claim" };

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ConflictError, FencedError, isFirestepError } from "../errors.js";
-import { lookupFlow, type Flow } from "../flow.js";
+import type { Flow } from "../flow.js";
 import { invokeFlow, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
@@ -34,12 +34,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     const record = loaded?.record;
     if (!loaded || !record) return { result: "ignored", why: "no such flow" };
     const now = core.clock.now();
-    // A lease watch may skip a waiting flow only if the flow last changed while the watched lease (ending at
-    // task.at) still held: that runner's own task covers the next wake-up. A later change may be this very
-    // task's run (it took the flow over, stored a suspension, then failed to enqueue the wake-up and is being
-    // redelivered), so the task must then be treated as a wake-up, or the wake-up is lost.
-    const watchOnly = task.reason === "lease" && record.updatedAt < task.at;
-    const decision = decideDelivery(record, now, task.reason === "lease" && !watchOnly ? "wake" : task.reason);
+    const decision = decideDelivery(record, now, task);
     if (decision.action === "ignore") return { result: "ignored", why: decision.why };
     if (decision.action === "watch-lease") {
       // Every delivery that finds the same lease asks for the same watch, so duplicates collapse into one task.
@@ -134,7 +129,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
           : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => `${w.kind}:${w.step}`).join(", ") };
   let final: FlowRecord;
   try {
-    final = await writer.write((r) => runAgainIfAnswered(applyOutcome(r, outcome, now), now), {
+    final = await writer.write((r) => applyOutcome(r, outcome, now), {
       steps: outcome.steps,
       events: outcome.kind === "failed" ? outcome.events : [...outcome.events, flowEvent],
     });
@@ -170,16 +165,6 @@ async function handOver(core: RuntimeCore, writer: RunnerWriter): Promise<FlowRe
   }
 }
 
-/**
- * A resume that landed while the flow ran is in the inbox, but this invocation started without it and
- * suspended on that interrupt again: the flow must run again at once, or nothing would ever wake it.
- */
-function runAgainIfAnswered(r: FlowRecord, now: number): FlowRecord {
-  const suspended = r.status === "waiting" || (r.status === "paused" && r.pausedFrom === "waiting");
-  if (!suspended || !r.inbox || !r.waits.some((w) => w.kind === "interrupt" && r.inbox![w.step])) return r;
-  return { ...r, wakeAt: now };
-}
-
 /** A store error that says nothing about the flow itself (an outage, a timeout, a lost race): worth redelivering. */
 function isTransientWriteError(e: unknown): boolean {
   return !isFirestepError(e) || e.code === "STORE_UNAVAILABLE" || e.code === "CONFLICT";
@@ -196,8 +181,4 @@ export async function afterOutcome(core: RuntimeCore, final: FlowRecord): Promis
   }
   if (final.status === "cancelled" && final.compensating && final.wakeAt !== undefined) await core.enqueue(final, final.wakeAt, "wake");
   if (isFinished(final.status)) await core.wakeWaiters(final);
-}
-
-export function flowForRecord(record: FlowRecord, flows: (name: string) => Flow | undefined): Flow {
-  return flows(record.flowName) ?? lookupFlow(record.flowName);
 }

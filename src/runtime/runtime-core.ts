@@ -8,6 +8,7 @@ import { ConflictError } from "../errors.js";
 import { lookupFlow, type Flow } from "../flow.js";
 import type { Clock, FlowStore, TaskQueue } from "../ports.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
+import { interceptStore } from "../stores/store-helpers.js";
 import { Metrics } from "./metrics.js";
 
 export interface FlowEvent extends HistoryEvent {
@@ -177,22 +178,8 @@ function hasVersion(name: string, version: string | undefined): boolean {
 }
 
 function countStoreOps(store: FlowStore, metrics: Metrics): FlowStore {
-  const counted = <K extends "create" | "get" | "load" | "commit" | "history" | "list" | "delete">(op: K) =>
-    ((...args: unknown[]) => {
-      metrics.count("store_operations_total", { op });
-      return (store[op] as (...a: unknown[]) => unknown).apply(store, args);
-    }) as FlowStore[K];
-  return {
-    create: counted("create"),
-    get: counted("get"),
-    load: counted("load"),
-    commit: counted("commit"),
-    history: counted("history"),
-    list: counted("list"),
-    delete: counted("delete"),
-    get maxValueBytes() {
-      return store.maxValueBytes;
-    },
-    ...(store.close ? { close: () => store.close!() } : {}),
-  };
+  return interceptStore(store, (op, call) => {
+    metrics.count("store_operations_total", { op });
+    return call();
+  });
 }

@@ -105,9 +105,13 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     change: (r: FlowRecord, now: number) => FlowRecord,
     event: HistoryEvent["type"],
   ): Promise<FlowRecord> {
-    await mustGet(flowId, flow);
-    const stored = await refusedFor(flowId, () => core.update(flowId, (r) => change(r, clock.now()), () => [{ at: clock.now(), type: event }]));
-    if (!stored) throw new FlowNotFoundError(flowId);
+    if (typeof flowId !== "string" || !flowId) throw new InvalidArgumentError("A flow id (a non-empty string) is required.");
+    const name = flow ? resolveFlow(flow).name : undefined;
+    // One read: the flow's name is checked inside the read-modify-write rather than by a read before it.
+    const stored = await refusedFor(flowId, () =>
+      core.update(flowId, (r) => (name && r.flowName !== name ? undefined : change(r, clock.now())), () => [{ at: clock.now(), type: event }]),
+    );
+    if (!stored) throw new FlowNotFoundError(flowId, name);
     core.publish(stored, { at: clock.now(), type: event });
     return stored;
   }

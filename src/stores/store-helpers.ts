@@ -1,6 +1,6 @@
 /** Pieces every store shares: listing order and cursors, commit checks, and history trimming. */
 import { ConflictError, InvalidArgumentError } from "../errors.js";
-import { HISTORY_LIMIT, type Commit, type ListQuery } from "../ports.js";
+import { HISTORY_LIMIT, type Commit, type FlowStore, type ListQuery } from "../ports.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
 
 export function checkCommit(id: string, current: FlowRecord | undefined, commit: Commit): FlowRecord {
@@ -51,4 +51,24 @@ export function pageLimit(q: ListQuery): number {
 
 export function trimHistory(events: HistoryEvent[]): HistoryEvent[] {
   return events.length > HISTORY_LIMIT ? events.slice(events.length - HISTORY_LIMIT) : events;
+}
+
+export type StoreOp = "create" | "get" | "load" | "commit" | "history" | "list" | "delete";
+const STORE_OPS: StoreOp[] = ["create", "get", "load", "commit", "history", "list", "delete"];
+
+/**
+ * A store that passes every call through `around(op, call)`: the one wrapper behind operation counting,
+ * metering in benchmarks and fault injection in tests. `maxValueBytes` and `close` go straight through.
+ */
+export function interceptStore(inner: FlowStore, around: (op: StoreOp, call: () => Promise<unknown>) => Promise<unknown>): FlowStore {
+  const wrapped = Object.fromEntries(
+    STORE_OPS.map((op) => [op, (...args: unknown[]) => around(op, () => (inner[op] as (...a: unknown[]) => Promise<unknown>).apply(inner, args))]),
+  ) as Pick<FlowStore, StoreOp>;
+  return {
+    ...wrapped,
+    get maxValueBytes() {
+      return inner.maxValueBytes;
+    },
+    ...(inner.close ? { close: () => inner.close!() } : {}),
+  };
 }

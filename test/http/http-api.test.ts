@@ -12,6 +12,7 @@ import { createMemoryStore } from "../../src/stores/memory-store.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
 import { createHttpApi, startDevServer, type HttpApiHandler, type HttpApiOptions } from "../../src/http/index.js";
 import { ROUTES } from "../../src/http/routes.js";
+import { interceptStore } from "../../src/stores/store-helpers.js";
 
 const SECRET = "s3cret-for-tests-0123456789";
 const ADMIN_TOKEN = "id-token-admin";
@@ -39,23 +40,7 @@ const flaky = defineFlow({ name: "httpFlaky", input: z.void(), output: z.string(
 /** A store that counts every call, so a test can say "nothing was touched". */
 function countingStore(inner: FlowStore): FlowStore & { calls: string[] } {
   const calls: string[] = [];
-  const wrap =
-    <K extends "create" | "get" | "load" | "commit" | "history" | "list" | "delete">(op: K) =>
-    (...args: unknown[]) => {
-      calls.push(op);
-      return (inner[op] as (...a: unknown[]) => unknown).apply(inner, args);
-    };
-  return {
-    calls,
-    create: wrap("create") as FlowStore["create"],
-    get: wrap("get") as FlowStore["get"],
-    load: wrap("load") as FlowStore["load"],
-    commit: wrap("commit") as FlowStore["commit"],
-    history: wrap("history") as FlowStore["history"],
-    list: wrap("list") as FlowStore["list"],
-    delete: wrap("delete") as FlowStore["delete"],
-    maxValueBytes: inner.maxValueBytes,
-  };
+  return Object.assign(interceptStore(inner, (op, call) => (calls.push(op), call())), { calls });
 }
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {

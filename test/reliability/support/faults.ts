@@ -6,6 +6,7 @@
 import { StoreUnavailableError, QueueUnavailableError, isFirestepError } from "../../../src/errors.js";
 import type { FlowStore, LocalTaskQueue, QueuedTask, TaskQueue } from "../../../src/ports.js";
 import type { StepRecord } from "../../../src/schemas.js";
+import { interceptStore } from "../../../src/stores/store-helpers.js";
 
 export interface FaultLog {
   injected: number;
@@ -46,23 +47,7 @@ function maybeFail<T>(op: string, o: FaultOptions, call: () => Promise<T>, fallb
 const storeError = (op: string) => new StoreUnavailableError(`injected fault in ${op}`);
 
 export function faultyStore(inner: FlowStore, o: FaultOptions): FlowStore {
-  const wrap =
-    <K extends "create" | "get" | "load" | "commit" | "history" | "list" | "delete">(op: K) =>
-    (...args: unknown[]) =>
-      maybeFail(op, o, () => (inner[op] as (...a: unknown[]) => Promise<unknown>).apply(inner, args), storeError);
-  return {
-    create: wrap("create") as FlowStore["create"],
-    get: wrap("get") as FlowStore["get"],
-    load: wrap("load") as FlowStore["load"],
-    commit: wrap("commit") as FlowStore["commit"],
-    history: wrap("history") as FlowStore["history"],
-    list: wrap("list") as FlowStore["list"],
-    delete: wrap("delete") as FlowStore["delete"],
-    get maxValueBytes() {
-      return inner.maxValueBytes;
-    },
-    ...(inner.close ? { close: () => inner.close!() } : {}),
-  };
+  return interceptStore(inner, (op, call) => maybeFail(op, o, call, storeError));
 }
 
 export function faultyQueue<Q extends TaskQueue>(inner: Q, o: FaultOptions): Q {
