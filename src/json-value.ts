@@ -11,61 +11,144 @@ import { UnstorableValueError, ValueTooLargeError } from "./errors.js";
 
 export function assertStorable(step: string, value: unknown, maxBytes: number): void {
   if (value === undefined) return;
-  const bytes = check(step, value, "$", new Set());
-  if (bytes > maxBytes) throw new ValueTooLargeError(step, bytes, maxBytes);
+  const walk = new StorableWalk(step, false);
+  walk.node(value);
+  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
 }
 
-/** Validates `v` and returns the UTF-8 size of `JSON.stringify(v)`. */
-function check(step: string, v: unknown, path: string, seen: Set<object>): number {
-  switch (typeof v) {
-    case "string":
-      return stringBytes(v);
-    case "boolean":
-      return v ? 4 : 5;
-    case "number":
-      if (!Number.isFinite(v)) throw new UnstorableValueError(step, path, `${v} (JSON has no NaN or Infinity)`);
-      return String(v).length;
-    case "bigint":
-      throw new UnstorableValueError(step, path, "a BigInt");
-    case "function":
-      throw new UnstorableValueError(step, path, "a function");
-    case "symbol":
-      throw new UnstorableValueError(step, path, "a symbol");
-    case "undefined":
-      throw new UnstorableValueError(step, path, "undefined inside an array (JSON would turn it into null)");
-    case "object":
-      break;
-  }
-  if (v === null) return 4;
-  const obj = v as object;
-  if (seen.has(obj)) throw new UnstorableValueError(step, path, "a cycle (the value refers to itself)");
-  if (Array.isArray(obj)) {
-    seen.add(obj);
-    let bytes = obj.length > 0 ? obj.length + 1 : 2; // brackets and commas
-    for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) throw new UnstorableValueError(step, `${path}[${i}]`, "a hole in an array");
-      bytes += check(step, obj[i], `${path}[${i}]`, seen);
+/**
+ * `assertStorable` and `jsonCopy` in one walk: checks `value` and returns the copy a replay would see.
+ * Every step's result goes through here.
+ */
+export function storableCopy<T>(step: string, value: T, maxBytes: number): T {
+  if (value === undefined) return value;
+  const walk = new StorableWalk(step, true);
+  const copy = walk.node(value);
+  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
+  return copy as T;
+}
+
+/** Below this depth cycles are not looked for: a cycle makes the walk deeper than any real value needs. */
+const CYCLE_CHECK_DEPTH = 32;
+
+/**
+ * Validates a value, sums the UTF-8 size of its JSON text and (when `copying`) copies it. The path to each
+ * node is kept as a stack of keys and formatted only for an error message.
+ */
+class StorableWalk {
+  bytes = 0;
+  private readonly keys: Array<string | number> = [];
+  private readonly ancestors: object[] = [];
+
+  constructor(
+    private readonly step: string,
+    private readonly copying: boolean,
+  ) {}
+
+  node(v: unknown): unknown {
+    switch (typeof v) {
+      case "string":
+        this.bytes += stringBytes(v);
+        return v;
+      case "boolean":
+        this.bytes += v ? 4 : 5;
+        return v;
+      case "number":
+        if (!Number.isFinite(v)) this.fail(`${v} (JSON has no NaN or Infinity)`);
+        this.bytes += numberLength(v);
+        return v === 0 ? 0 : v;
+      case "bigint":
+        return this.fail("a BigInt");
+      case "function":
+        return this.fail("a function");
+      case "symbol":
+        return this.fail("a symbol");
+      case "undefined":
+        return this.fail("undefined inside an array (JSON would turn it into null)");
     }
-    seen.delete(obj);
-    return bytes;
+    if (v === null) {
+      this.bytes += 4;
+      return null;
+    }
+    const obj = v as object;
+    const ancestors = this.ancestors;
+    if (ancestors.length >= CYCLE_CHECK_DEPTH && ancestors.includes(obj)) this.failCycle(obj);
+    ancestors.push(obj);
+    const out = Array.isArray(obj) ? this.array(obj) : this.object(obj);
+    ancestors.pop();
+    return out;
   }
-  const proto = Object.getPrototypeOf(obj);
-  if (proto !== Object.prototype && proto !== null) {
-    const name = (obj.constructor as { name?: string } | undefined)?.name ?? "a class";
-    throw new UnstorableValueError(step, path, `an instance of ${name} (JSON would not bring it back as one)`);
+
+  private array(arr: unknown[]): unknown {
+    const out = this.copying ? new Array<unknown>(arr.length) : undefined;
+    this.bytes += arr.length > 0 ? arr.length + 1 : 2; // brackets and commas
+    const keys = this.keys;
+    for (let i = 0; i < arr.length; i++) {
+      keys.push(i);
+      if (!(i in arr)) this.fail("a hole in an array");
+      const c = this.node(arr[i]);
+      if (out) out[i] = c;
+      keys.pop();
+    }
+    return out ?? arr;
   }
-  if (Object.getOwnPropertySymbols(obj).length) throw new UnstorableValueError(step, path, "symbol-keyed properties");
-  seen.add(obj);
-  let bytes = 2;
-  let fields = 0;
-  for (const k of Object.keys(obj)) {
-    const child = (obj as Record<string, unknown>)[k];
-    if (child === undefined) continue;
-    bytes += stringBytes(k) + 1 + check(step, child, `${path}.${k}`, seen);
-    fields++;
+
+  private object(obj: object): unknown {
+    const proto = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (obj.constructor as { name?: string } | undefined)?.name ?? "a class";
+      this.fail(`an instance of ${name} (JSON would not bring it back as one)`);
+    }
+    if (Object.getOwnPropertySymbols(obj).length) this.fail("symbol-keyed properties");
+    const out: Record<string, unknown> | undefined = this.copying ? {} : undefined;
+    const keys = this.keys;
+    let fields = 0;
+    this.bytes += 2;
+    for (const k in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+      const child = (obj as Record<string, unknown>)[k];
+      if (child === undefined) continue;
+      keys.push(k);
+      this.bytes += stringBytes(k) + 1;
+      const c = this.node(child);
+      keys.pop();
+      if (out) {
+        if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+        else out[k] = c;
+      }
+      fields++;
+    }
+    if (fields > 1) this.bytes += fields - 1;
+    return out ?? obj;
   }
-  seen.delete(obj);
-  return fields > 1 ? bytes + fields - 1 : bytes;
+
+  private fail(what: string): never {
+    throw new UnstorableValueError(this.step, formatPath(this.keys), what);
+  }
+
+  /** Reports the cycle at its first repeat: the path from the root to where `obj` appears again. */
+  private failCycle(obj: object): never {
+    const first = this.ancestors.indexOf(obj);
+    const again = this.ancestors.indexOf(obj, first + 1);
+    const repeatAt = again === -1 ? this.ancestors.length : again;
+    throw new UnstorableValueError(this.step, formatPath(this.keys.slice(0, repeatAt)), "a cycle (the value refers to itself)");
+  }
+}
+
+function formatPath(keys: Array<string | number>): string {
+  let path = "$";
+  for (const k of keys) path += typeof k === "number" ? `[${k}]` : `.${k}`;
+  return path;
+}
+
+/** `String(n).length` without building the string for the common case, an integer. */
+function numberLength(n: number): number {
+  if (Number.isInteger(n) && n > -1e15 && n < 1e15) {
+    let len = n < 0 ? 2 : 1;
+    for (let a = Math.abs(n); a >= 10; a = Math.floor(a / 10)) len++;
+    return n === 0 ? 1 : len;
+  }
+  return String(n).length;
 }
 
 /** Characters JSON escapes, and lone-surrogate candidates (which JSON.stringify escapes as \u and four hex digits). */
@@ -122,6 +205,14 @@ function plainCopy(v: unknown, depth: number): unknown {
     else out[k] = c;
   }
   return out;
+}
+
+/** Freezes `value` and everything in it, so data shared between readers cannot be changed by one of them. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+  return value;
 }
 
 /**

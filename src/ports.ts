@@ -5,8 +5,12 @@
 import type { FlowRecord, FlowStatus, HistoryEvent, StepRecord, WakeTask } from "./schemas.js";
 
 export interface LoadedFlow {
+  /** The caller's own copy. */
   record: FlowRecord;
-  /** The journal, in `seq` order. */
+  /**
+   * The journal, in `seq` order. Its entries may be the store's own (frozen) objects, shared by every load,
+   * so a wake-up need not copy the whole journal: read them, never change them. The array is the caller's.
+   */
   steps: StepRecord[];
 }
 

@@ -9,7 +9,7 @@ import { InvalidArgumentError, NotConfiguredError } from "../errors.js";
 import { parseInput, resolveFlow, type Flow, type FlowInput, type FlowOutput, type FlowRef } from "../flow.js";
 import { currentContext } from "./invocation-context.js";
 import type { Operation } from "./operation.js";
-import { waitFor } from "./steps.js";
+import { journalValue, waitFor } from "./steps.js";
 
 export interface ChildHandle<F extends Flow = Flow> {
   flowId: string;
@@ -26,7 +26,7 @@ export async function startChild<F extends Flow>(name: string, flowRef: FlowRef<
   return ctx.track(
     (async () => {
       const { key, call, done } = ctx.nextCall(name, "child");
-      if (done) return done.value as ChildHandle<F>;
+      if (done) return journalValue<ChildHandle<F>>(done);
       if (!ctx.io.startFlow) throw new NotConfiguredError("This runtime cannot start child flows.");
       parseInput(flow, input);
       const flowId = childId(ctx.record.id, key);

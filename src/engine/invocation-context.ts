@@ -19,6 +19,8 @@ export interface InvocationIO {
   maxValueBytes: number;
   /** Live event hook (not stored by this call). */
   emit?(event: HistoryEvent): void;
+  /** False while nobody listens to live events, so events that are never stored need not be built. */
+  hasListeners?(): boolean;
   /** Schedules another flow (for startChild); the same flowId again is the same flow. */
   startFlow?(flowName: string, input: unknown, options: { flowId: string; parentId: string }): Promise<void>;
 }
@@ -30,6 +32,13 @@ export interface Compensation {
   key: string;
   name: string;
   undo: () => Promise<unknown> | unknown;
+}
+
+/** The key and call index of a step call, and its journal entry when it already ran. */
+export interface NextCall {
+  key: string;
+  call: number;
+  done?: StepRecord;
 }
 
 export const MAX_STEP_NAME_LENGTH = 512;
@@ -49,7 +58,8 @@ export class InvocationContext {
   readonly deferredSteps: StepRecord[] = [];
   readonly events: HistoryEvent[] = [];
   private readonly byKey = new Map<string, StepRecord>();
-  private readonly byCall = new Map<number, StepRecord>();
+  /** The flow's own steps by call index (dense from 0); the engine's steps are found by key only. */
+  private readonly byCall: Array<StepRecord | undefined> = [];
   private readonly occurrences = new Map<string, number>();
   private readonly inflight = new Set<Promise<unknown>>();
   private calls = 0;
@@ -61,7 +71,7 @@ export class InvocationContext {
   replayed = 0;
   executed = 0;
 
-  constructor(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO, mode: InvocationMode = "run") {
+  constructor(flow: Flow, record: FlowRecord, journal: readonly StepRecord[], io: InvocationIO, mode: InvocationMode = "run") {
     this.flow = flow;
     this.record = record;
     this.io = io;
@@ -70,19 +80,19 @@ export class InvocationContext {
     this.inbox = { ...(record.inbox ?? {}) };
     for (const s of journal) {
       this.byKey.set(s.key, s);
-      this.byCall.set(s.call, s);
+      if (s.call < ENGINE_CALL_BASE) this.byCall[s.call] = s;
     }
     this.nextSeq = journal.length ? journal[journal.length - 1]!.seq + 1 : 0;
   }
 
   /** Hands out the stable key and call index of the next step named `name`, checking replay order. */
-  nextCall(name: string, kind: StepKind): { key: string; call: number; done?: StepRecord } {
+  nextCall(name: string, kind: StepKind): NextCall {
     validateStepName(name);
     const n = (this.occurrences.get(name) ?? 0) + 1;
     this.occurrences.set(name, n);
     const key = n === 1 ? name : `${name}#${n}`;
     const call = this.calls++;
-    const atCall = this.byCall.get(call);
+    const atCall = this.byCall[call];
     if (atCall && (atCall.key !== key || atCall.kind !== kind)) {
       throw new NonDeterminismError(this.record.id, call, `${atCall.kind} "${atCall.key}"`, `${kind} "${key}"`);
     }
@@ -99,22 +109,30 @@ export class InvocationContext {
     return done ? { key, call, done } : { key, call };
   }
 
+  /** Takes `fields` (a fresh object) as the journal entry of the step, numbering it. */
   newStep(fields: Omit<StepRecord, "seq">): StepRecord {
-    const step = { ...fields, seq: this.nextSeq++ } as StepRecord;
+    const step = fields as StepRecord;
+    step.seq = this.nextSeq++;
     this.byKey.set(step.key, step);
-    this.byCall.set(step.call, step);
+    if (step.call < ENGINE_CALL_BASE) this.byCall[step.call] = step;
     this.executed++;
     return step;
   }
 
   /** Stores `step` (and pending events) durably before the flow goes on. */
-  async persist(step: StepRecord): Promise<void> {
-    const events = this.events.splice(0);
-    await this.io.checkpoint([step], events);
+  persist(step: StepRecord): Promise<void> {
+    return this.io.checkpoint([step], this.events.length ? this.events.splice(0) : []);
   }
 
+  /** True when someone may be listening to live events (those that are only emitted, never stored). */
+  get live(): boolean {
+    return this.io.hasListeners ? this.io.hasListeners() : this.io.emit !== undefined;
+  }
+
+  /** Records (and emits) `e`, a fresh object the context takes over. */
   event(e: Omit<HistoryEvent, "at"> & { at?: number }, store = true): void {
-    const full = { at: e.at ?? this.io.now(), ...e } as HistoryEvent;
+    e.at ??= this.io.now();
+    const full = e as HistoryEvent;
     if (store) this.events.push(full);
     this.io.emit?.(full);
   }
@@ -141,7 +159,7 @@ export class InvocationContext {
 
   /** True when the journal holds steps the flow called at or after its next call (written by earlier code). */
   hasHistoryBeyondCall(): boolean {
-    for (const call of this.byCall.keys()) if (call >= this.calls && call < ENGINE_CALL_BASE) return true;
+    for (let call = this.calls; call < this.byCall.length; call++) if (this.byCall[call]) return true;
     return false;
   }
 

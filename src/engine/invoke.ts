@@ -4,7 +4,7 @@
  */
 import { formatIssues, InterruptSwallowedError, InvalidOutputError, serializeError, type SerializedError } from "../errors.js";
 import type { Flow } from "../flow.js";
-import { assertStorable, jsonCopy } from "../json-value.js";
+import { jsonCopy, storableCopy } from "../json-value.js";
 import type { FlowRecord, HistoryEvent, StepProgress, StepRecord, Wait } from "../schemas.js";
 import { InvocationContext, runInContext, type InvocationIO, type InvocationMode } from "./invocation-context.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
@@ -34,7 +34,7 @@ export interface Invocation {
   readonly outcome: Promise<Outcome>;
 }
 
-export function invokeFlow(flow: Flow, record: FlowRecord, journal: StepRecord[], io: InvocationIO, mode: InvocationMode = "run"): Invocation {
+export function invokeFlow(flow: Flow, record: FlowRecord, journal: readonly StepRecord[], io: InvocationIO, mode: InvocationMode = "run"): Invocation {
   const ctx = new InvocationContext(flow, record, journal, io, mode);
   return { context: ctx, outcome: runInContext(ctx, () => execute(ctx)) };
 }
@@ -69,12 +69,13 @@ async function execute(ctx: InvocationContext): Promise<Outcome> {
   if (thrown !== undefined || !returned) return failed(ctx, base, thrown);
   const parsed = ctx.flow.outputSchema.safeParse(returned.value);
   if (!parsed.success) return failed(ctx, base, new InvalidOutputError(ctx.flow.name, formatIssues(parsed.error)));
+  let output: unknown;
   try {
-    assertStorable(`${ctx.flow.name} (output)`, parsed.data, ctx.io.maxValueBytes);
+    output = storableCopy(`${ctx.flow.name} (output)`, parsed.data, ctx.io.maxValueBytes);
   } catch (e) {
     return failed(ctx, base, e);
   }
-  return { ...base(), kind: "succeeded", output: jsonCopy(parsed.data) };
+  return { ...base(), kind: "succeeded", output };
 }
 
 async function failed(ctx: InvocationContext, base: () => OutcomeBase, e: unknown): Promise<Outcome> {

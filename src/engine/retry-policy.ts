@@ -17,9 +17,15 @@ export const RetryConfigSchema = z
 export type RetryConfig = z.input<typeof RetryConfigSchema>;
 export type ResolvedRetryConfig = z.output<typeof RetryConfigSchema>;
 
+/** Configs already validated: a flow's default config is resolved once, not on every step. */
+const resolved = new WeakMap<RetryConfig, ResolvedRetryConfig>();
+
 export function resolveRetryConfig(step: string, config: RetryConfig): ResolvedRetryConfig {
+  const known = resolved.get(config);
+  if (known) return known;
   const r = RetryConfigSchema.safeParse(config);
   if (!r.success) throw new InvalidArgumentError(`retryConfig of step "${step}" is invalid: ${formatIssues(r.error)}.`);
+  resolved.set(config, r.data);
   return r.data;
 }
 

@@ -7,6 +7,7 @@ import { InvalidArgumentError, SignalTimeoutError } from "../errors.js";
 import { serializeError } from "../errors.js";
 import { jsonCopy } from "../json-value.js";
 import { currentContext } from "./invocation-context.js";
+import { journalValue } from "./steps.js";
 
 const PREFIX = "signal:";
 
@@ -22,7 +23,7 @@ export async function waitForSignal<T = unknown>(name: string, options: { timeou
         const taken = (done.value as { inboxKey?: string } | undefined)?.inboxKey;
         if (taken && ctx.inbox[taken]) ctx.consumedInbox.add(taken);
         if (!done.ok) throw new SignalTimeoutError(name, options.timeoutSeconds ?? 0);
-        return (done.value as { payload: T }).payload;
+        return journalValue<{ payload: T }>(done).payload;
       }
       const now = ctx.io.now();
       const firstAt = ctx.progress[key]?.firstAt ?? now;

@@ -18,9 +18,9 @@ import {
   type SerializedError,
 } from "../errors.js";
 import { isAction, type Action, type Flow, type FlowOutput } from "../flow.js";
-import { assertStorable, jsonCopy } from "../json-value.js";
-import { isFinished, type StepKind, type StepRecord } from "../schemas.js";
-import { currentContext, type InvocationContext } from "./invocation-context.js";
+import { cloneData, jsonCopy, storableCopy } from "../json-value.js";
+import { isFinished, type HistoryEvent, type StepKind, type StepRecord } from "../schemas.js";
+import { currentContext, type InvocationContext, type NextCall } from "./invocation-context.js";
 import { toOperation, type Operation } from "./operation.js";
 import { backoffSeconds, pollDelaySeconds, PollConfigSchema, resolveRetryConfig, type PollConfig, type RetryConfig } from "./retry-policy.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
@@ -52,7 +52,8 @@ export function run<T>(nameOrOptions: string | RunOptions<T>, fn: (attempt: Step
   if (opts.timeoutSeconds !== undefined && !(opts.timeoutSeconds > 0)) {
     throw new InvalidArgumentError(`timeoutSeconds of step "${opts.name}" must be a positive number of seconds.`);
   }
-  return ctx.track(executeStep(ctx, "run", { ...opts, retryConfig: opts.retryConfig ?? ctx.flow.defaultRetryConfig }, fn));
+  const retryConfig = opts.retryConfig ?? ctx.flow.defaultRetryConfig;
+  return startStep(ctx, "run", opts, (next) => executeStep(ctx, "run", next, opts, retryConfig, fn));
 }
 
 /** Runs a Genkit-style action as a memoized step, validating its input and output with its schemas. */
@@ -63,9 +64,10 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
 ): Promise<z.output<O>> {
   const ctx = currentContext("runAction");
   if (!isAction(act)) throw new InvalidArgumentError("runAction() needs an action made with action({ name, input, output }, fn).");
-  const name = config?.name ?? act.name;
-  return ctx.track(
-    executeStep(ctx, "action", { name, retryConfig: config?.retryConfig ?? ctx.flow.defaultRetryConfig }, async () => {
+  const opts = { name: config?.name ?? act.name };
+  const retryConfig = config?.retryConfig ?? ctx.flow.defaultRetryConfig;
+  return startStep(ctx, "action", opts, (next) =>
+    executeStep(ctx, "action", next, opts, retryConfig, async () => {
       const parsedIn = act.inputSchema.safeParse(input);
       if (!parsedIn.success) throw new InvalidPayloadError(`Input of action "${act.name}"`, formatIssues(parsedIn.error));
       const out = await act.fn(parsedIn.data);
@@ -76,22 +78,51 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
   );
 }
 
-async function executeStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunOptions<T>, fn: (attempt: StepAttempt) => Promise<T> | T): Promise<T> {
-  const { name, retryConfig } = opts;
-  const { key, call, done } = ctx.nextCall(name, kind);
-  if (done) {
-    if (done.ok && opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(done.value as T));
-    return replay<T>(done);
+/**
+ * Finds the step's journal entry: a completed step settles at once (a replay costs no async function), one
+ * not yet run is executed. A replay-order error rejects the step's promise, as if thrown inside it.
+ */
+function startStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunOptions<T>, execute: (next: NextCall) => Promise<T>): Promise<T> {
+  let next: NextCall;
+  try {
+    next = ctx.nextCall(opts.name, kind);
+  } catch (e) {
+    return ctx.track(Promise.reject(e));
   }
+  const done = next.done;
+  if (!done) return ctx.track(execute(next));
+  if (!done.ok) return ctx.track(Promise.reject(stepError(done)));
+  if (opts.compensate) ctx.addCompensation(next.key, opts.name, () => opts.compensate!(journalValue<T>(done)));
+  return Promise.resolve(journalValue<T>(done));
+}
+
+/**
+ * Every run and action goes through here, so it is written for speed: no object spreads, and a step
+ * function that returns a plain value is not awaited.
+ */
+async function executeStep<T>(
+  ctx: InvocationContext,
+  kind: StepKind,
+  { key, call }: NextCall,
+  opts: RunOptions<T>,
+  retryConfig: RetryConfig | undefined,
+  fn: (attempt: StepAttempt) => Promise<T> | T,
+): Promise<T> {
+  const name = opts.name;
   const policy = retryConfig ? resolveRetryConfig(name, retryConfig) : undefined;
   const prior = ctx.progress[key];
-  const attempt = (prior?.attempts ?? 0) + 1;
+  const attempt = prior ? prior.attempts + 1 : 1;
   const startedAt = ctx.io.now();
-  ctx.event({ type: "step.started", step: key, attempt, at: startedAt }, false);
+  if (ctx.live) ctx.event({ at: startedAt, type: "step.started", step: key, attempt }, false);
   let value: T;
   let via: "fallback" | undefined;
   try {
-    value = await withTimeout(name, opts.timeoutSeconds, (signal) => fn({ attempt, signal }));
+    if (opts.timeoutSeconds === undefined) {
+      const result = fn({ attempt, signal: NEVER_ABORTED });
+      value = isThenable(result) ? await result : result;
+    } else {
+      value = await withTimeout(name, opts.timeoutSeconds, (signal) => fn({ attempt, signal }));
+    }
   } catch (e) {
     if (isInterruptError(e) || isStopSignal(e)) throw e;
     const failure = serializeError(e);
@@ -114,29 +145,35 @@ async function executeStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunO
     }
     if (via !== "fallback") {
       const step = ctx.newStep({ call, key, name, kind, ok: false, error: finalError, attempts: attempt, startedAt, endedAt: ctx.io.now() });
-      delete ctx.progress[key];
+      if (prior) delete ctx.progress[key];
       ctx.event({ type: "step.failed", step: key, attempt, durationMs: step.endedAt - startedAt, detail: finalError.message });
       await ctx.persist(step);
       throw stepError(step);
     }
   }
-  assertStorable(name, value!, ctx.io.maxValueBytes);
-  const stored = jsonCopy(value!);
-  const step = ctx.newStep({
-    call, key, name, kind, ok: true, ...(stored === undefined ? {} : { value: stored }), attempts: attempt, startedAt, endedAt: ctx.io.now(), ...(via ? { via } : {}),
-  });
-  delete ctx.progress[key];
-  ctx.event({ type: "step.completed", step: key, attempt, durationMs: step.endedAt - startedAt, ...(via ? { detail: "value from fallback" } : {}) });
+  const stored = storableCopy(name, value!, ctx.io.maxValueBytes);
+  const endedAt = ctx.io.now();
+  const fields: Omit<StepRecord, "seq"> = { call, key, name, kind, ok: true, attempts: attempt, startedAt, endedAt };
+  if (stored !== undefined) fields.value = stored;
+  if (via) fields.via = via;
+  const step = ctx.newStep(fields);
+  if (prior) delete ctx.progress[key];
+  const completed: Omit<HistoryEvent, "at"> & { at: number } = { at: endedAt, type: "step.completed", step: key, attempt, durationMs: endedAt - startedAt };
+  if (via) completed.detail = "value from fallback";
+  ctx.event(completed);
   await ctx.persist(step);
   if (opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(stored));
   return stored;
 }
 
+function isThenable<T>(v: Promise<T> | T): v is Promise<T> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
 /** A signal that never aborts, shared by every step without a timeout (one AbortController per step costs). */
 const NEVER_ABORTED = new AbortController().signal;
 
-async function withTimeout<T>(step: string, seconds: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
-  if (seconds === undefined) return fn(NEVER_ABORTED);
+async function withTimeout<T>(step: string, seconds: number, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -154,14 +191,20 @@ async function withTimeout<T>(step: string, seconds: number | undefined, fn: (si
 }
 
 function replay<T>(step: StepRecord): T {
-  if (step.ok) return step.value as T;
+  if (step.ok) return journalValue<T>(step);
   throw stepError(step);
+}
+
+/** The flow's own copy of a stored step's value (journal entries are shared with the store, and frozen). */
+export function journalValue<T>(step: StepRecord): T {
+  return cloneData(step.value) as T;
 }
 
 /** A step that failed for good is thrown into the flow as the error it failed with (rebuilt), so a catch sees the same thing on replay. */
 function stepError(step: StepRecord): Error {
-  const original = deserializeError(step.error ?? { name: "Error", code: "USER_ERROR", message: "step failed" });
-  if (step.attempts > 1 && (step.kind === "run" || step.kind === "action")) return Object.assign(new StepFailedError(step.name, step.attempts, step.error!), { cause: original });
+  const error = cloneData(step.error ?? { name: "Error", code: "USER_ERROR", message: "step failed" });
+  const original = deserializeError(error);
+  if (step.attempts > 1 && (step.kind === "run" || step.kind === "action")) return Object.assign(new StepFailedError(step.name, step.attempts, error), { cause: original });
   return original;
 }
 
@@ -226,36 +269,42 @@ function schemaField(schema: z.ZodType): { schema?: unknown } {
 }
 
 /** Suspends the flow for `seconds` (durably: the wake time is stored, the flow is re-run after it). */
-export async function sleep(name: string, seconds: number): Promise<void> {
+export function sleep(name: string, seconds: number): Promise<void> {
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new InvalidArgumentError(`sleep("${name}") needs a number of seconds >= 0; got ${String(seconds)}.`);
+    return Promise.reject(new InvalidArgumentError(`sleep("${name}") needs a number of seconds >= 0; got ${String(seconds)}.`));
   }
-  const ctx = currentContext("sleep");
-  return ctx.track(sleepStep(ctx, name, () => ctx.io.now() + seconds * 1000));
+  return sleepStep("sleep", name, (ctx) => ctx.io.now() + seconds * 1000);
 }
 
 /** Suspends the flow until `date`. */
-export async function sleepUntil(name: string, date: Date | number | string): Promise<void> {
+export function sleepUntil(name: string, date: Date | number | string): Promise<void> {
   const at = new Date(date).getTime();
-  if (!Number.isFinite(at)) throw new InvalidArgumentError(`sleepUntil("${name}") needs a valid date; got ${String(date)}.`);
-  const ctx = currentContext("sleepUntil");
-  return ctx.track(sleepStep(ctx, name, () => at));
+  if (!Number.isFinite(at)) return Promise.reject(new InvalidArgumentError(`sleepUntil("${name}") needs a valid date; got ${String(date)}.`));
+  return sleepStep("sleepUntil", name, () => at);
 }
 
-async function sleepStep(ctx: InvocationContext, name: string, untilFn: () => number): Promise<void> {
-  const { key, call, done } = ctx.nextCall(name, "sleep");
-  let until: number;
-  if (done) {
-    until = (done.value as { until: number }).until;
-  } else {
-    const now = ctx.io.now();
-    until = untilFn();
-    const step = ctx.newStep({ call, key, name, kind: "sleep", ok: true, value: { until }, attempts: 1, startedAt: now, endedAt: now });
-    ctx.deferredSteps.push(step);
-    ctx.event({ type: "step.slept", step: key, detail: new Date(until).toISOString() });
+/** A sleep that is over settles at once (replays of past sleeps are the common case); any other suspends the flow. */
+function sleepStep(what: string, name: string, untilFn: (ctx: InvocationContext) => number): Promise<void> {
+  let ctx: InvocationContext | undefined;
+  try {
+    ctx = currentContext(what);
+    const { key, call, done } = ctx.nextCall(name, "sleep");
+    let until: number;
+    if (done) {
+      until = (done.value as { until: number }).until;
+      if (ctx.io.now() >= until) return Promise.resolve();
+    } else {
+      const now = ctx.io.now();
+      until = untilFn(ctx);
+      const step = ctx.newStep({ call, key, name, kind: "sleep", ok: true, value: { until }, attempts: 1, startedAt: now, endedAt: now });
+      ctx.deferredSteps.push(step);
+      ctx.event({ type: "step.slept", step: key, detail: new Date(until).toISOString() });
+    }
     throw ctx.suspend({ kind: "sleep", step: key, until });
+  } catch (e) {
+    const rejected = Promise.reject(e);
+    return ctx ? ctx.track(rejected) : rejected;
   }
-  if (ctx.io.now() < until) throw ctx.suspend({ kind: "sleep", step: key, until });
 }
 
 /** Calls `fn` every period (durably: between rounds the flow is suspended) until it returns true. */

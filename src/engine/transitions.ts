@@ -83,13 +83,9 @@ export function claimRecord(r: FlowRecord, owner: string, now: number, leaseMs: 
 
 /** The record after `steps` more journal entries were stored by the runner at `epoch`. */
 export function afterCheckpoint(r: FlowRecord, added: number, now: number, leaseMs: number): FlowRecord {
-  return {
-    ...r,
-    rev: r.rev + 1,
-    stepCount: r.stepCount + added,
-    updatedAt: now,
-    ...(r.lease ? { lease: { owner: r.lease.owner, until: now + leaseMs } } : {}),
-  };
+  const next: FlowRecord = { ...r, rev: r.rev + 1, stepCount: r.stepCount + added, updatedAt: now };
+  if (r.lease) next.lease = { owner: r.lease.owner, until: now + leaseMs };
+  return next;
 }
 
 /** The record after an invocation ended with `outcome`. A pause or cancel that landed meanwhile wins. */

@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { FieldPath, type DocumentReference, type DocumentSnapshot, type Firestore, type Query, type Timestamp } from "firebase-admin/firestore";
 import { ConflictError, CorruptRecordError, InvalidArgumentError, NotConfiguredError, StoreUnavailableError } from "../errors.js";
-import { cloneData, jsonCopy } from "../json-value.js";
+import { deepFreeze, jsonCopy } from "../json-value.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, StepRecordSchema, parseStored, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 import { decodeCursor, encodeCursor, pageLimit } from "../stores/store-helpers.js";
@@ -104,7 +104,7 @@ class FirestoreFlowStore implements FlowStore {
     if (held) {
       const state = await this.readState(ref, "record");
       if (!state) return undefined;
-      if (state.meta.g === held.g && state.meta.jv === held.jv) return { record: state.record, steps: cloneData(held.steps) };
+      if (state.meta.g === held.g && state.meta.jv === held.jv) return { record: state.record, steps: held.steps.slice() };
     }
     const state = await this.readState(ref, "full");
     if (!state) return undefined;
@@ -122,7 +122,9 @@ class FirestoreFlowStore implements FlowStore {
         if (step.seq !== seq) throw new CorruptRecordError(id, `journal step ${seq}`, `it says it is seq ${step.seq}`);
         return step;
       });
-    if (state.meta.jv !== undefined) this.journals.set(id, { g: state.meta.g, jv: state.meta.jv, steps: cloneData(steps), bytes });
+    // Journal entries never change once written: the held journal and every load share them, frozen.
+    for (const step of steps) deepFreeze(step);
+    if (state.meta.jv !== undefined) this.journals.set(id, { g: state.meta.g, jv: state.meta.jv, steps: steps.slice(), bytes });
     return { record: state.record, steps };
   }
 
@@ -312,7 +314,7 @@ class FirestoreFlowStore implements FlowStore {
     if (held.g !== before.g || held.jv !== before.jv || after.jv === undefined) return this.journals.forget(id);
     if (after.jv === before.jv) return;
     if (commit.truncateFrom !== undefined) held.steps = held.steps.filter((s) => s.seq < commit.truncateFrom!);
-    for (const step of commit.steps ?? []) held.steps.push(jsonCopy(step)); // exactly what a reader of the stored JSON gets
+    for (const step of commit.steps ?? []) held.steps.push(deepFreeze(jsonCopy(step))); // exactly what a reader of the stored JSON gets
     this.journals.set(id, { ...held, jv: after.jv, bytes: held.bytes + writtenBytes });
   }
 

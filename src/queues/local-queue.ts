@@ -1,11 +1,13 @@
 /**
- * The in-process task queue of the embedded runtime: tasks wait on the clock's timers and are handed to
- * the listener at their time, up to `maxConcurrent` at once (the rest wait their turn, in order, as with
+ * The in-process task queue of the embedded runtime: tasks for later wait in a heap under one clock timer
+ * (armed for the earliest), tasks due now run on the next turn of the event loop; each is handed to the
+ * listener at its time, up to `maxConcurrent` at once (the rest wait their turn, in order, as with
  * Cloud Tasks' maxConcurrentDispatches). A handler that throws is retried with back-off, as Cloud Tasks
  * would. Repeated dedupe keys are dropped while remembered (the last 100,000).
  */
 import type { Clock, LocalTaskQueue, QueuedTask } from "../ports.js";
 import type { WakeTask } from "../schemas.js";
+import { DueHeap, type DueEntry } from "./due-heap.js";
 
 export interface LocalQueueOptions {
   clock: Clock;
@@ -21,13 +23,31 @@ export interface LocalQueueOptions {
 
 const DEDUPE_MEMORY = 100_000;
 
+interface LaterTask extends DueEntry {
+  task: WakeTask;
+  key: string;
+  attempt: number;
+}
+
+/**
+ * A flat copy of a key built by concatenation: V8 keeps such a string as a tree of pieces, several times
+ * its size, and the dedupe memory holds up to 100,000 of them.
+ */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
 export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   const { clock } = options;
   const maxRetries = options.maxRetries ?? 10;
   const maxConcurrent = Math.max(1, options.maxConcurrent ?? 256);
   const seen = new Set<string>();
-  const timers = new Map<number, () => void>();
-  let nextTimer = 0;
+  /** Tasks for later (and retries), earliest first, under one timer armed for the head. */
+  const later = new DueHeap<LaterTask>();
+  let armed: { at: number; cancel: () => void } | undefined;
+  /** Cancels for tasks due now, each waiting for its turn of the event loop. */
+  const immediates = new Map<number, () => void>();
+  let nextImmediate = 0;
   let handler: ((task: WakeTask, meta: { taskId: string }) => Promise<void>) | undefined;
   const backlog: Array<[WakeTask, string]> = [];
   /** Due tasks waiting for a free slot, oldest first (a plain array used as a queue from `turnHead`). */
@@ -80,29 +100,49 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
    * wait on the clock.
    */
   function schedule(task: WakeTask, key: string, delayMs: number, attempt: number): void {
-    const id = nextTimer++;
-    const fire = () => {
-      timers.delete(id);
-      if (delayMs <= 0) dueNow--;
+    if (delayMs > 0) {
+      later.push({ at: clock.now() + delayMs, seq: 0, task, key, attempt });
+      arm();
+      return;
+    }
+    const id = nextImmediate++;
+    dueNow++;
+    const immediate = setImmediate(() => {
+      immediates.delete(id);
+      dueNow--;
       dispatch(task, key, attempt);
       settleIdle();
-    };
-    if (delayMs <= 0) {
-      dueNow++;
-      const immediate = setImmediate(fire);
-      timers.set(id, () => clearImmediate(immediate));
-    } else {
-      timers.set(id, clock.setTimer(delayMs, fire));
+    });
+    immediates.set(id, () => clearImmediate(immediate));
+  }
+
+  /** Keeps one timer armed for the earliest task for later. */
+  function arm(): void {
+    const at = later.peekAt();
+    if (armed && (at === undefined || armed.at > at)) {
+      armed.cancel();
+      armed = undefined;
     }
+    if (armed || at === undefined || closed) return;
+    const timer = { at, cancel: () => {} };
+    armed = timer;
+    timer.cancel = clock.setTimer(at - clock.now(), () => {
+      if (armed !== timer) return;
+      armed = undefined;
+      for (let due = later.popDue(clock.now()); due; due = later.popDue(clock.now())) dispatch(due.task, due.key, due.attempt);
+      arm();
+      settleIdle();
+    });
   }
 
   return {
     async enqueue({ task, dedupeKey }: QueuedTask) {
       if (closed) return;
       if (seen.has(dedupeKey)) return;
-      seen.add(dedupeKey);
+      const key = flat(dedupeKey);
+      seen.add(key);
       if (seen.size > DEDUPE_MEMORY) seen.delete(seen.values().next().value as string);
-      schedule(task, dedupeKey, task.at - clock.now(), 0);
+      schedule(task, key, task.at - clock.now(), 0);
     },
     listen(h) {
       handler = h;
@@ -115,13 +155,16 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       });
     },
     pending() {
-      return timers.size;
+      return later.size + immediates.size;
     },
     async close() {
       closed = true;
       turn.length = turnHead = 0;
-      for (const cancel of timers.values()) cancel();
-      timers.clear();
+      armed?.cancel();
+      armed = undefined;
+      later.clear();
+      for (const cancel of immediates.values()) cancel();
+      immediates.clear();
       dueNow = 0;
       settleIdle();
     },

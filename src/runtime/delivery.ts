@@ -76,7 +76,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
   return { result: "deferred", at: core.clock.now(), why: "lost the claim race repeatedly" };
 }
 
-async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, journal: StepRecord[]): Promise<DeliveryResult> {
+async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, journal: readonly StepRecord[]): Promise<DeliveryResult> {
   const mode = claimed.status === "cancelled" ? "compensate" : "run";
   let stopWith: ((reason: string) => void) | undefined;
   let writeFailure: { error: unknown } | undefined;
@@ -88,6 +88,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
     maxValueBytes: core.store.maxValueBytes,
     readFlows: (ids) => Promise.all(ids.map((id) => core.store.get(id))),
     emit: (e) => core.publish(writer.record, e),
+    hasListeners: () => core.hasListeners,
     startFlow: (flowName, input, options) => core.startFlow(flowName, input, options),
     checkpoint: async (steps, events) => {
       try {

@@ -25,6 +25,12 @@ export class Metrics {
     this.counters.set(k, (this.counters.get(k) ?? 0) + by);
   }
 
+  /** An increment for one counter and label set, for counts taken on every step (the key is built once). */
+  counter(name: string, labels: Labels = {}): () => void {
+    const k = key(name, labels);
+    return () => this.counters.set(k, (this.counters.get(k) ?? 0) + 1);
+  }
+
   observe(name: string, ms: number, labels: Labels = {}): void {
     const k = key(name, labels);
     let h = this.histograms.get(k);

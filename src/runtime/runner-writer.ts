@@ -12,7 +12,10 @@ const MAX_CONFLICT_RETRIES = 20;
 
 export class RunnerWriter {
   private current: FlowRecord;
+  /** The last queued write; the next one starts when it settles. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Writes queued or running: when none are, a write starts at once instead of a turn later. */
+  private pending = 0;
   readonly epoch: number;
 
   constructor(
@@ -33,31 +36,39 @@ export class RunnerWriter {
     next: (r: FlowRecord) => FlowRecord,
     extra: { steps?: StepRecord[]; events?: HistoryEvent[]; truncateFrom?: number } = {},
   ): Promise<FlowRecord> {
-    const p = this.tail.then(() => this.commitWithRetry(next, extra));
-    this.tail = p.catch(() => undefined);
+    const start = () => this.commitWithRetry(next, extra);
+    const p = this.pending++ === 0 ? start() : this.tail.then(start, start);
+    this.tail = p;
     return p;
   }
 
   private async commitWithRetry(next: (r: FlowRecord) => FlowRecord, extra: Omit<Commit, "expectRev" | "record">): Promise<FlowRecord> {
-    for (let i = 0; ; i++) {
-      const base = this.current;
-      const commit: Commit = { ...extra, expectRev: base.rev, record: next(base) };
-      try {
-        this.current = await this.store.commit(base.id, commit);
-        return this.current;
-      } catch (e) {
-        if (!(e instanceof ConflictError) || i >= MAX_CONFLICT_RETRIES) throw e;
-        const fresh = await this.store.get(base.id);
-        if (!fresh) throw new FlowNotFoundError(base.id);
-        if (fresh.epoch !== this.epoch) throw new FencedError(base.id, this.epoch, fresh.epoch);
-        this.current = fresh;
-        this.onInterference(fresh);
+    try {
+      for (let i = 0; ; i++) {
+        const base = this.current;
+        const commit: Commit = { expectRev: base.rev, record: next(base) };
+        if (extra.steps) commit.steps = extra.steps;
+        if (extra.events) commit.events = extra.events;
+        if (extra.truncateFrom !== undefined) commit.truncateFrom = extra.truncateFrom;
+        try {
+          this.current = await this.store.commit(base.id, commit);
+          return this.current;
+        } catch (e) {
+          if (!(e instanceof ConflictError) || i >= MAX_CONFLICT_RETRIES) throw e;
+          const fresh = await this.store.get(base.id);
+          if (!fresh) throw new FlowNotFoundError(base.id);
+          if (fresh.epoch !== this.epoch) throw new FencedError(base.id, this.epoch, fresh.epoch);
+          this.current = fresh;
+          this.onInterference(fresh);
+        }
       }
+    } finally {
+      this.pending--;
     }
   }
 
   /** Waits for queued writes to finish. */
   async drain(): Promise<void> {
-    await this.tail;
+    await this.tail.catch(() => undefined);
   }
 }

@@ -114,6 +114,10 @@ export class RuntimeCore {
     return () => this.listeners.delete(listener);
   }
 
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   publish(record: Pick<FlowRecord, "id" | "flowName">, event: HistoryEvent): void {
     if (this.listeners.size === 0) return;
     const e: FlowEvent = { ...event, flowId: record.id, flowName: record.flowName };
@@ -178,8 +182,11 @@ function hasVersion(name: string, version: string | undefined): boolean {
 }
 
 function countStoreOps(store: FlowStore, metrics: Metrics): FlowStore {
+  const counters = new Map<string, () => void>();
   return interceptStore(store, (op, call) => {
-    metrics.count("store_operations_total", { op });
+    let count = counters.get(op);
+    if (!count) counters.set(op, (count = metrics.counter("store_operations_total", { op })));
+    count();
     return call();
   });
 }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { FlowAlreadyExistsError, FlowNotFoundError, formatIssues, InvalidArgumentError, InvalidPayloadError, isFirestepError } from "../errors.js";
 import { parseInput, resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
-import { assertStorable } from "../json-value.js";
+import { assertStorable, cloneData } from "../json-value.js";
 import { toOperation, type Operation } from "../engine/operation.js";
 import {
   assertDeletable,
@@ -185,7 +185,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     async getFlow(flowId) {
       const loaded = await store.load(flowId);
       if (!loaded) throw new FlowNotFoundError(flowId);
-      return { ...loaded, history: await store.history(flowId), operation: toOperation(loaded.record) };
+      return { record: loaded.record, steps: cloneData(loaded.steps), history: await store.history(flowId), operation: toOperation(loaded.record) };
     },
 
     async listFlows(query = {}) {
@@ -264,7 +264,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       await mustGet(flowId, flow);
       const loaded = (await store.load(flowId))!;
       const steps: Record<string, unknown> = {};
-      for (const st of loaded.steps) if (st.ok && st.kind !== "compensate") steps[st.key] = st.value;
+      for (const st of loaded.steps) if (st.ok && st.kind !== "compensate") steps[st.key] = cloneData(st.value);
       const r = loaded.record;
       return handler({ id: r.id, input: r.input, status: r.status, steps, ...(r.output ? { output: r.output.value } : {}) });
     },

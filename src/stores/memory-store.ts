@@ -1,10 +1,11 @@
 /**
  * A flow store in this process's memory: for tests and for trying things out. It keeps private copies of
  * what it is given and hands out copies, so neither side can change the other's data; a commit returns the
- * caller's own record, which the store no longer shares.
+ * caller's own record, which the store no longer shares. Journal entries are the exception: they never
+ * change once written, so the store freezes its copy and every load shares it.
  */
 import { ConflictError } from "../errors.js";
-import { cloneData } from "../json-value.js";
+import { cloneData, deepFreeze } from "../json-value.js";
 import { HISTORY_LIMIT, type Commit, type FlowStore, type ListPage, type ListQuery, type LoadedFlow } from "../ports.js";
 import type { FlowRecord, HistoryEvent, StepRecord } from "../schemas.js";
 import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
@@ -42,7 +43,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FlowStore {
 
     async load(id): Promise<LoadedFlow | undefined> {
       const e = flows.get(id);
-      return e ? { record: copy(e.record), steps: copy(e.steps) } : undefined;
+      return e ? { record: copy(e.record), steps: e.steps.slice() } : undefined;
     },
 
     async commit(id, commit: Commit) {
@@ -50,7 +51,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FlowStore {
       checkCommit(id, e?.record, commit);
       const entry = e!;
       if (commit.truncateFrom !== undefined) entry.steps = entry.steps.filter((s) => s.seq < commit.truncateFrom!);
-      if (commit.steps?.length) for (const s of commit.steps) entry.steps.push(copy(s));
+      if (commit.steps?.length) for (const s of commit.steps) entry.steps.push(deepFreeze(copy(s)));
       if (commit.events?.length) appendHistory(entry, commit.events);
       entry.record = copy(commit.record);
       return commit.record;

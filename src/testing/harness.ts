@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
 import type { Operation } from "../engine/operation.js";
 import type { FlowStore } from "../ports.js";
+import { cloneData } from "../json-value.js";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../runtime/embedded-runtime.js";
 import type { ScheduleOptions } from "../runtime/runtime.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
@@ -71,7 +72,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
         return (await runtime.getFlow(id)).record;
       },
       async steps() {
-        return (await store.load(id))?.steps ?? [];
+        return cloneData((await store.load(id))?.steps ?? []);
       },
       history: () => runtime.getFlowHistory(flow, id),
     };

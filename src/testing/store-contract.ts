@@ -105,6 +105,30 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(loaded.steps[3]!.value).toBeNull();
     });
 
+    it("keeps what it stored safe from callers: changing what a load or commit handed back changes nothing stored", async () => {
+      const store = await open();
+      const r = sampleRecord();
+      await store.create(r);
+      const step = sampleStep(0, { value: { list: [1, 2] } });
+      const next = bump(r, { stepCount: 1 });
+      const stored = structuredClone(next);
+      const returned = await store.commit(r.id, { expectRev: 0, record: next, steps: [step] });
+      (step.value as { list: number[] }).list.push(3);
+      returned.status = "failed";
+      const loaded = (await store.load(r.id))!;
+      // Journal entries may be shared with the store, frozen: a change then throws instead of landing.
+      try {
+        (loaded.steps[0]!.value as { list: number[] }).list.push(4);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TypeError);
+      }
+      loaded.steps.push(sampleStep(1));
+      loaded.record.stepCount = 99;
+      const again = (await store.load(r.id))!;
+      expect(again.steps).toEqual([sampleStep(0, { value: { list: [1, 2] } })]);
+      expect(again.record).toEqual(stored);
+    });
+
     it("keeps the journal in order across many commits and truncates from a seq", async () => {
       const store = await open();
       let r = sampleRecord();

@@ -46,6 +46,24 @@ describe("memoization", () => {
     expect(steps.map((s) => s.key)).toEqual(["zero", "false", "empty", "null", "undef", "nap", "zero#2", "nap#2"]);
   });
 
+  it("gives the flow its own copy of a replayed value: changing it changes neither the journal nor later replays", async () => {
+    const seen: number[] = [];
+    const flow = defineFlow({ name: "mutatesReplayed", input: z.void(), output: z.number() }, async () => {
+      const cart = await run("cart", () => ({ items: [1, 2] }));
+      seen.push(cart.items.length);
+      cart.items.push(99);
+      await sleep("a", 10);
+      await sleep("b", 10);
+      return cart.items.length;
+    });
+    t = createTestRuntime();
+    const op = await t.run(flow, undefined);
+    expect(op.result).toEqual({ response: 3 });
+    expect(seen).toEqual([2, 2, 2]);
+    const steps = await t.handle(flow, op.name).steps();
+    expect(steps[0]!.value).toEqual({ items: [1, 2] });
+  });
+
   it("refuses a value that JSON would mangle, naming the step, and stores nothing for it", async () => {
     class Money {
       constructor(readonly cents: number) {}

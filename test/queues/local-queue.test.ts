@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { createLocalQueue } from "../../src/queues/local-queue.js";
+import { DueHeap, type DueEntry } from "../../src/queues/due-heap.js";
+import { createFakeClock } from "../../src/testing/fake-clock.js";
+import type { WakeTask } from "../../src/schemas.js";
+
+const task = (flowId: string, at: number): WakeTask => ({ flowId, flowName: "f", reason: "wake", at });
+
+describe("local queue", () => {
+  it("hands tasks for later to the listener in due order, ties in enqueue order, under a single timer", async () => {
+    const clock = createFakeClock(0);
+    const q = createLocalQueue({ clock });
+    const got: string[] = [];
+    q.listen(async (t) => void got.push(`${t.flowId}@${clock.now()}`));
+    for (const [id, at] of [["c", 300], ["a", 100], ["b1", 200], ["b2", 200], ["d", 5_000]] as const) await q.enqueue({ task: task(id, at), dedupeKey: id });
+    expect(clock.pendingTimers()).toBe(1);
+    expect(q.pending()).toBe(5);
+    await clock.advance(1_000);
+    expect(got).toEqual(["a@100", "b1@200", "b2@200", "c@300"]);
+    expect(q.pending()).toBe(1);
+  });
+
+  it("re-arms for a task due before the one it waits for, and drops a repeated dedupe key", async () => {
+    const clock = createFakeClock(0);
+    const q = createLocalQueue({ clock });
+    const got: string[] = [];
+    q.listen(async (t) => void got.push(t.flowId));
+    await q.enqueue({ task: task("late", 10_000), dedupeKey: "late" });
+    await q.enqueue({ task: task("soon", 50), dedupeKey: "soon" });
+    await q.enqueue({ task: task("soon-again", 60), dedupeKey: "soon" });
+    await clock.advance(100);
+    expect(got).toEqual(["soon"]);
+    await clock.advance(10_000);
+    expect(got).toEqual(["soon", "late"]);
+  });
+
+  it("retries a handler that throws, with back-off, and cancels everything on close", async () => {
+    const clock = createFakeClock(0);
+    const q = createLocalQueue({ clock });
+    let calls = 0;
+    q.listen(async () => {
+      calls++;
+      if (calls < 3) throw new Error("store down");
+    });
+    await q.enqueue({ task: task("x", 0), dedupeKey: "x" });
+    await clock.advance(1_000);
+    expect(calls).toBe(3);
+    await q.enqueue({ task: task("y", 5_000), dedupeKey: "y" });
+    await q.close();
+    await clock.advance(10_000);
+    expect(calls).toBe(3);
+    expect(q.pending()).toBe(0);
+  });
+});
+
+describe("DueHeap", () => {
+  it("pops what is due, earliest first and in insertion order among equals, over many random entries", () => {
+    const heap = new DueHeap<DueEntry & { id: number }>();
+    const entries = Array.from({ length: 2_000 }, (_, id) => ({ at: Math.floor(Math.random() * 100), seq: 0, id }));
+    for (const e of entries) heap.push({ ...e });
+    const expected = [...entries].sort((a, b) => a.at - b.at || a.id - b.id).filter((e) => e.at <= 60).map((e) => e.id);
+    const popped: number[] = [];
+    for (let e = heap.popDue(60); e; e = heap.popDue(60)) popped.push(e.id);
+    expect(popped).toEqual(expected);
+    expect(heap.peekAt()).toBeGreaterThan(60);
+  });
+});
