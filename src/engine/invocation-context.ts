@@ -13,7 +13,7 @@ import type { Flow } from "../flow.js";
 export interface InvocationIO {
   now(): number;
   /** Makes completed steps durable; resolves only once they are stored. */
-  checkpoint(steps: StepRecord[], events: HistoryEvent[]): Promise<void>;
+  checkpoint(steps: StepRecord[], events: HistoryEvent[]): Promise<unknown>;
   /** Reads other flows' records (for `waitFor`). */
   readFlows(ids: string[]): Promise<Array<FlowRecord | undefined>>;
   maxValueBytes: number;
@@ -120,7 +120,7 @@ export class InvocationContext {
   }
 
   /** Stores `step` (and pending events) durably before the flow goes on. */
-  persist(step: StepRecord): Promise<void> {
+  persist(step: StepRecord): Promise<unknown> {
     return this.io.checkpoint([step], this.events.length ? this.events.splice(0) : []);
   }
 

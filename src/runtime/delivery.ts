@@ -83,6 +83,15 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
   const writer = new RunnerWriter(core.store, claimed, (fresh) => {
     if (mode === "run" && (fresh.status === "cancelled" || fresh.status === "paused")) stopWith?.(`flow was ${fresh.status}`);
   });
+  const onCheckpointError = (e: unknown) => {
+    if (e instanceof FencedError) invocation.context.stop("lost the lease");
+    else if (isTransientWriteError(e)) {
+      // The step's result may or may not be stored: stop, and fail the delivery below so the queue
+      // redelivers it, rather than let a passing store outage fail the flow for good.
+      writeFailure ??= { error: e };
+      invocation.context.stop("a step's result could not be stored");
+    }
+  };
   const invocation = invokeFlow(flow, writer.record, journal, {
     now: () => core.clock.now(),
     maxValueBytes: core.store.maxValueBytes,
@@ -90,20 +99,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
     emit: (e) => core.publish(writer.record, e),
     hasListeners: () => core.hasListeners,
     startFlow: (flowName, input, options) => core.startFlow(flowName, input, options),
-    checkpoint: async (steps, events) => {
-      try {
-        await writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events });
-      } catch (e) {
-        if (e instanceof FencedError) invocation.context.stop("lost the lease");
-        else if (isTransientWriteError(e)) {
-          // The step's result may or may not be stored: stop, and fail the delivery below so the queue
-          // redelivers it, rather than let a passing store outage fail the flow for good.
-          writeFailure ??= { error: e };
-          invocation.context.stop("a step's result could not be stored");
-        }
-        throw e;
-      }
-    },
+    checkpoint: (steps, events) => writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events }, onCheckpointError),
   }, mode);
   stopWith = (reason) => invocation.context.stop(reason);
   const stopHeartbeat = core.heartbeat(() => writer.write((r) => afterCheckpoint(r, 0, core.clock.now(), core.leaseMs)).catch(() => undefined));

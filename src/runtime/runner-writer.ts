@@ -31,18 +31,23 @@ export class RunnerWriter {
     return this.current;
   }
 
-  /** Queues a write built from the latest record; resolves once it is stored. */
+  /** Queues a write built from the latest record; resolves once it is stored. `onError` sees a failure first. */
   write(
     next: (r: FlowRecord) => FlowRecord,
     extra: { steps?: StepRecord[]; events?: HistoryEvent[]; truncateFrom?: number } = {},
+    onError?: (e: unknown) => void,
   ): Promise<FlowRecord> {
-    const start = () => this.commitWithRetry(next, extra);
+    const start = () => this.commitWithRetry(next, extra, onError);
     const p = this.pending++ === 0 ? start() : this.tail.then(start, start);
     this.tail = p;
     return p;
   }
 
-  private async commitWithRetry(next: (r: FlowRecord) => FlowRecord, extra: Omit<Commit, "expectRev" | "record">): Promise<FlowRecord> {
+  private async commitWithRetry(
+    next: (r: FlowRecord) => FlowRecord,
+    extra: Omit<Commit, "expectRev" | "record">,
+    onError: ((e: unknown) => void) | undefined,
+  ): Promise<FlowRecord> {
     try {
       for (let i = 0; ; i++) {
         const base = this.current;
@@ -62,6 +67,9 @@ export class RunnerWriter {
           this.onInterference(fresh);
         }
       }
+    } catch (e) {
+      onError?.(e);
+      throw e;
     } finally {
       this.pending--;
     }

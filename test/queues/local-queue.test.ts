@@ -46,7 +46,7 @@ describe("local queue", () => {
     await clock.advance(1_000);
     expect(calls).toBe(3);
     await q.enqueue({ task: task("y", 5_000), dedupeKey: "y" });
-    await q.close();
+    await q.close?.();
     await clock.advance(10_000);
     expect(calls).toBe(3);
     expect(q.pending()).toBe(0);
