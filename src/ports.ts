@@ -53,6 +53,11 @@ export interface FlowStore {
   get(id: string): Promise<FlowRecord | undefined>;
   /** Record and journal together, as a runner needs them. */
   load(id: string): Promise<LoadedFlow | undefined>;
+  /**
+   * Optional: what this process last wrote or read of the flow, without any I/O (for stores that bill
+   * reads). May be stale: the caller must act on it only through a commit conditional on its rev.
+   */
+  loadHeld?(id: string): LoadedFlow | undefined;
   commit(id: string, commit: Commit): Promise<FlowRecord>;
   history(id: string): Promise<HistoryEvent[]>;
   /** Newest first (by `createdAt`, then id). */

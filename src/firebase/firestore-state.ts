@@ -4,7 +4,8 @@
  * Also the journals it holds, and the gRPC status codes the store tells apart.
  */
 import type { Timestamp } from "firebase-admin/firestore";
-import type { StepRecord } from "../schemas.js";
+import { cloneData, deepFreeze } from "../json-value.js";
+import type { FlowRecord, StepRecord } from "../schemas.js";
 import type { Meta, PageData } from "./firestore-layout.js";
 
 export interface FlowState {
@@ -26,6 +27,8 @@ interface Cached {
   rev: number;
   updateTime: Timestamp;
   meta: Meta;
+  /** The record as of `updateTime` (frozen), when this process wrote or read it whole. */
+  record?: FlowRecord;
 }
 
 /** Flow states by flow id, least recently used dropped first. */
@@ -42,9 +45,16 @@ export class LayoutCache {
     return { ...e, cached: true };
   }
 
+  /** The record as last seen, without touching the order (a copy the caller owns). */
+  record(id: string): { record: FlowRecord; meta: Meta } | undefined {
+    const e = this.entries.get(id);
+    return e?.record ? { record: cloneData(e.record), meta: e.meta } : undefined;
+  }
+
   set(id: string, state: Cached): void {
     this.entries.delete(id);
-    this.entries.set(id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta });
+    const record = state.record && state.record.rev === state.rev ? deepFreeze(cloneData(state.record)) : undefined;
+    this.entries.set(id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta, ...(record ? { record } : {}) });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 

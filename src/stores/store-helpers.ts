@@ -58,7 +58,8 @@ const STORE_OPS: StoreOp[] = ["create", "get", "load", "commit", "history", "lis
 
 /**
  * A store that passes every call through `around(op, call)`: the one wrapper behind operation counting,
- * metering in benchmarks and fault injection in tests. `maxValueBytes` and `close` go straight through.
+ * metering in benchmarks and fault injection in tests. `maxValueBytes`, `loadHeld` (no I/O) and `close`
+ * go straight through.
  */
 export function interceptStore(inner: FlowStore, around: (op: StoreOp, call: () => Promise<unknown>) => Promise<unknown>): FlowStore {
   const wrapped = Object.fromEntries(
@@ -69,6 +70,7 @@ export function interceptStore(inner: FlowStore, around: (op: StoreOp, call: () 
     get maxValueBytes() {
       return inner.maxValueBytes;
     },
+    ...(inner.loadHeld ? { loadHeld: (id: string) => inner.loadHeld!(id) } : {}),
     ...(inner.close ? { close: () => inner.close!() } : {}),
   };
 }
