@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { CorruptRecordError, formatIssues } from "../errors.js";
-import { jsonCopy } from "../json-value.js";
+import { deepFreeze, jsonCopy } from "../json-value.js";
 import { HISTORY_LIMIT } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, parseStored, StepRecordSchema, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 
@@ -132,7 +132,8 @@ function applyLine(log: FlowLog, line: LogLine, validate: boolean): boolean {
   }
   if (line.steps?.length) {
     const steps = validate ? parseStored(StepsSchema, line.steps, log.id!, `journal (${log.file}, rev ${line.rev})`) : (line.steps as StepRecord[]);
-    for (const s of steps) log.steps.push(s);
+    // Journal entries never change once written: loads share them, frozen, instead of copying the journal.
+    for (const s of steps) log.steps.push(deepFreeze(s));
   }
   if (line.events?.length) appendEvents(log, line.events, validate);
   return true;

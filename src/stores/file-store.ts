@@ -3,33 +3,35 @@
  * file-log.ts). Safe for several processes sharing the directory; every write is durable before its
  * promise resolves.
  *
- * - A commit is one `write(2)` of one line (O_APPEND). The writer then checks with fstat that the file grew
- *   by exactly its line; if not, it reads what was appended since its last read and sees whether its line
+ * - A commit is one `write(2)` of one line (O_APPEND). The writer then reads the file from where its last
+ *   read ended: when that is exactly its line, nothing else was appended; otherwise it sees whether its line
  *   or a racing one took the rev (first writer wins, the others get ConflictError). Either way the bytes
- *   are made durable before the commit resolves: by an fdatasync of the file, or, when several flows commit
- *   at once, by one shared fdatasync of a write-ahead segment (group commit, file-wal.ts).
- * - Create writes the first line to a temporary file and hard-links it into place, which fails when the
- *   name exists: no one ever sees a half-created flow, and exactly one creator wins. Content and name are
- *   then made durable together; a file a crash left without a complete first line was never acknowledged,
- *   and its generation is skipped.
+ *   are made durable before the commit resolves, by a write-ahead segment shared by the commits of all
+ *   flows (file-wal.ts), or by an fdatasync of the file.
+ * - Create writes the first line to a temporary file (usually one made ahead: file-temps.ts) and
+ *   hard-links it into place, which fails when the name exists: no one ever sees a half-created flow, and
+ *   exactly one creator wins. Content and name are then made durable together; a file a crash left without
+ *   a complete first line was never acknowledged, and its generation is skipped.
  * - Delete appends a `delete` line (won like a commit), then replaces the file with a stub holding only that
  *   line, so the data is gone. A later create uses the next generation's file name (`<id>@<n+1>.log`);
  *   a writer still holding the old file can only append after the delete, where nothing applies.
  * - Each process caches, per flow, an open descriptor and the folded state with its byte offset, and reads
- *   only bytes appended since (a warm read is one fstat); the cache is an LRU bounded in flows and bytes.
+ *   only bytes appended since (a warm read is one pread that finds nothing new); the cache is an LRU
+ *   bounded in flows and bytes.
  */
 import { randomUUID } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
-import { closeFd, createExclusive, ensureDir, fdatasync, fstat, linkExclusive, listDir, openLog, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, readToEnd, removeQuietly, renameOver, writeOnce } from "./file-io.js";
 import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
-import { FLOW_FILE_PATTERN, flowFileName, TEMP_PREFIX } from "./file-names.js";
+import { FLOW_FILE_PATTERN, flowFileName } from "./file-names.js";
 import { emptyStats, GroupCommit, type FileStoreStats } from "./file-wal.js";
 import { recoverSegments } from "./file-wal-recovery.js";
+import { discard, removeStaleTemps, TempFiles, type TempFile } from "./file-temps.js";
+import { KeyedLock, mapLimit } from "./file-concurrency.js";
 import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
 
 export interface FileStoreOptions {
@@ -70,8 +72,9 @@ interface Found {
   unreclaimed: string[];
 }
 
-const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
 const LIST_PARALLELISM = 32;
+/** Bytes a warm catch-up reads on the event loop before going to the thread pool. */
+const CATCH_UP_PROBE = 16 * 1024;
 /** Files whose durable length is remembered after their entry leaves the cache. */
 const DURABLE_MEMORY = 100_000;
 
@@ -88,7 +91,9 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   const durableLengths = new Map<string, [number, number]>();
   const locks = new KeyedLock();
   const group = new GroupCommit(dir, stats);
+  const temps = new TempFiles(dir, stats);
   let ready: Promise<void> | undefined;
+  let initialized = false;
 
   const fileOf = (id: string, generation: number) => path.join(dir, flowFileName(id, generation));
 
@@ -97,6 +102,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       async () => {
         await recoverSegments(dir, stats);
         void removeStaleTemps(dir);
+        initialized = true;
       },
       (e: unknown) => {
         ready = undefined; // let a later call retry once the directory is fixed
@@ -143,23 +149,23 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   /** Folds whatever was appended since the entry's last read. */
   async function catchUp(e: Entry): Promise<void> {
-    const { size } = fstat(e.fd, e.file);
-    if (size > e.log.offset) {
-      const before = e.log.offset;
-      foldChunk(e.log, await readRange(e.fd, before, size, e.file));
-      stats.bytesRead += size - before;
+    const before = e.log.offset;
+    const chunk = await readToEnd(e.fd, before, e.file, before > 0 ? CATCH_UP_PROBE : 0);
+    if (chunk.length > 0) {
+      foldChunk(e.log, chunk);
+      stats.bytesRead += chunk.length;
       if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
     }
   }
 
-  /** Finds the flow's live generation. With `fresh`, a cached entry first reads what others appended. */
-  async function find(id: string, fresh: boolean): Promise<Found> {
+  /** Finds the flow's live generation; a cached entry first reads what others appended. */
+  async function find(id: string): Promise<Found> {
     const unreclaimed: string[] = [];
     let generation = 0;
     const cached = entries.get(id);
     if (cached) {
       remember(cached);
-      if (fresh) await guarded(cached, () => catchUp(cached));
+      await guarded(cached, () => catchUp(cached));
       if (!cached.log.deleted) return { entry: cached, generation: cached.generation, unreclaimed };
       generation = cached.generation + 1;
       await forget(cached);
@@ -208,14 +214,13 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const before = e.log.offset;
       writeOnce(e.fd, bytes, e.file);
       stats.bytesWritten += bytes.length;
-      const { size } = fstat(e.fd, e.file);
-      let won: boolean;
+      // One byte more than the line: finding exactly the line says nothing else was appended.
       let range = bytes;
-      if (size === before + bytes.length) {
-        foldOwnLine(e.log, line, size); // nothing else was appended: the line follows the state we hold
-        won = true;
+      let won = true;
+      if (readAtSync(e.fd, before, bytes.length + 1, e.file).equals(bytes)) {
+        foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
       } else {
-        range = await readRange(e.fd, before, size, e.file);
+        range = await readToEnd(e.fd, before, e.file, 0);
         stats.bytesRead += range.length;
         won = foldChunk(e.log, range, line.nonce);
       }
@@ -231,28 +236,9 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     e.durable = Math.max(e.durable, offset + bytes.length);
   }
 
-  /** Writes `bytes` to a new temporary file in the directory (synced if `durable`); returns it still open. */
-  async function writeTemp(bytes: Buffer, durable: boolean): Promise<{ file: string; fd: number }> {
-    const file = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
-    const fd = await createExclusive(file);
-    try {
-      writeOnce(fd, bytes, file);
-      stats.bytesWritten += bytes.length;
-      if (durable) {
-        stats.syncs++;
-        await fdatasync(fd, file);
-      }
-      return { file, fd };
-    } catch (err) {
-      await closeFd(fd);
-      await removeQuietly(file);
-      throw err;
-    }
-  }
-
   /** Replaces a deleted generation's file by a stub holding only a delete line. Safe to repeat or race. */
   async function reclaim(file: string, line: LogLine): Promise<void> {
-    const temp = await writeTemp(encodeLine(line).bytes, sync);
+    const temp = await temps.write(encodeLine(line).bytes, sync);
     await closeFd(temp.fd);
     try {
       await renameOver(temp.file, file);
@@ -294,57 +280,69 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     create(record: FlowRecord, events: HistoryEvent[] = []) {
       return locks.run(record.id, async () => {
-        await init();
+        if (!initialized) await init();
         const id = record.id;
         const line: LogLine = { op: "create", rev: record.rev, nonce: randomUUID(), record, ...(events.length ? { events } : {}) };
         const { bytes } = encodeLine(line);
-        let temp: { file: string; fd: number } | undefined;
+        let temp: TempFile | undefined;
+        // An id this process does not know is most likely new: its first generation is linked without
+        // looking first (the link fails if that file exists, and then we look).
+        let generation: number | undefined = entries.has(id) ? undefined : 0;
+        temps.begin();
         try {
           for (;;) {
-            const found = await find(id, true);
-            if (found.entry) return { created: false, record: cloneData(found.entry.log.record!) };
-            await reclaimAll(found.unreclaimed);
-            temp ??= await writeTemp(bytes, false);
-            const file = fileOf(id, found.generation);
-            if (!(await linkExclusive(temp.file, file))) continue; // another process created it first: read theirs
-            const e: Entry = { id, generation: found.generation, file, fd: temp.fd, ino: fstat(temp.fd, file).ino, closed: false, durable: 0, log: emptyLog(id, path.basename(file), true) };
-            temp.fd = -1; // now owned by the entry
+            if (generation === undefined) {
+              const found = await find(id);
+              if (found.entry) return { created: false, record: cloneData(found.entry.log.record!) };
+              await reclaimAll(found.unreclaimed);
+              generation = found.generation;
+            }
+            temp ??= await temps.write(bytes, false, true);
+            const file = fileOf(id, generation);
+            if (!(await linkExclusive(temp.file, file))) {
+              generation = undefined; // taken: by another creator (then read theirs) or an older generation
+              continue;
+            }
+            const e: Entry = { id, generation, file, fd: temp.fd, ino: temp.ino, closed: false, durable: 0, log: emptyLog(id, path.basename(file), true) };
+            // The file is the entry's now. Its temporary name goes before the durable write, which then
+            // commits that too, rather than leaving it to the flow's next write.
+            await removeQuietly(temp.file);
+            temp = undefined;
             foldOwnLine(e.log, line, bytes.length);
             remember(e);
             if (sync) await guarded(e, () => makeDurable(e, 0, bytes, true));
             return { created: true, record: cloneData(e.log.record!) };
           }
         } finally {
-          if (temp) {
-            if (temp.fd >= 0) await closeFd(temp.fd);
-            await removeQuietly(temp.file);
-          }
+          if (temp) await discard(temp);
+          temps.end();
         }
       });
     },
 
     get(id) {
       return locks.run(id, async () => {
-        await init();
-        const { entry } = await find(id, true);
+        if (!initialized) await init();
+        const { entry } = await find(id);
         return entry ? cloneData(entry.log.record!) : undefined;
       });
     },
 
     load(id): Promise<LoadedFlow | undefined> {
       return locks.run(id, async () => {
-        await init();
-        const { entry } = await find(id, true);
-        return entry ? { record: cloneData(entry.log.record!), steps: cloneData(entry.log.steps) } : undefined;
+        if (!initialized) await init();
+        const { entry } = await find(id);
+        return entry ? { record: cloneData(entry.log.record!), steps: entry.log.steps.slice() } : undefined;
       });
     },
 
     commit(id, commit: Commit) {
       return locks.run(id, async () => {
-        await init();
-        let { entry } = await find(id, false);
+        if (!initialized) await init();
         // Trust the cache only when it agrees with the caller; a stale cache just costs a conflict.
-        if (!entry || entry.log.record!.rev !== commit.expectRev) ({ entry } = await find(id, true));
+        let entry = entries.get(id);
+        if (entry && !entry.log.deleted && entry.log.record!.rev === commit.expectRev) remember(entry);
+        else ({ entry } = await find(id));
         checkCommit(id, entry?.log.record, commit);
         const won = await append(entry!, {
           op: "commit",
@@ -362,14 +360,14 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     history(id) {
       return locks.run(id, async () => {
-        await init();
-        const { entry } = await find(id, true);
+        if (!initialized) await init();
+        const { entry } = await find(id);
         return entry ? cloneData(currentHistory(entry.log)) : [];
       });
     },
 
     async list(query: ListQuery): Promise<ListPage> {
-      await init();
+      if (!initialized) await init();
       const limit = pageLimit(query);
       const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
       const names = (await listDir(dir)).filter((n) => FLOW_FILE_PATTERN.test(n));
@@ -384,8 +382,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     delete(id, expectRev) {
       return locks.run(id, async () => {
-        await init();
-        const { entry } = await find(id, true);
+        if (!initialized) await init();
+        const { entry } = await find(id);
         if (!entry) return;
         if (entry.log.record!.rev !== expectRev) throw new ConflictError(id, `expected rev ${expectRev}, found ${entry.log.record!.rev}`);
         const line: LogLine = { op: "delete", rev: expectRev + 1, nonce: randomUUID() };
@@ -398,7 +396,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     async close() {
       await locks.idle();
-      await group.close();
+      await Promise.all([group.close(), temps.close()]);
       const open = [...entries.values()];
       entries.clear();
       cachedBytes = 0;
@@ -406,55 +404,4 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       await Promise.all(open.map(closeEntry));
     },
   };
-}
-
-/** Best effort: temporary files left by a process that crashed mid-create or mid-delete. */
-async function removeStaleTemps(dir: string): Promise<void> {
-  try {
-    const now = Date.now();
-    for (const name of await fs.promises.readdir(dir)) {
-      if (!name.startsWith(TEMP_PREFIX)) continue;
-      const file = path.join(dir, name);
-      const s = await fs.promises.stat(file).catch(() => undefined);
-      if (s && now - s.mtimeMs > TEMP_MAX_AGE_MS) await removeQuietly(file);
-    }
-  } catch {
-    // the directory is usable; a leftover temp file only wastes space
-  }
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/** Runs tasks one at a time per key, in call order; different keys run concurrently. */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const result = prev.then(fn);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-
-  async idle(): Promise<void> {
-    while (this.tails.size) await Promise.all(this.tails.values());
-  }
 }

@@ -28,12 +28,14 @@ export function segmentNamePrefix(): string | undefined {
 // ---- segment records ----
 
 /**
- * One redo record: a JSON header line, then the bytes, then a newline. The CRC covers the bytes, so a
- * record torn by a crash is recognised (and so is everything after it: none of that was acknowledged).
+ * One redo record: a JSON header line, then the bytes, then a newline, as the parts to write in a row. The
+ * CRC covers the bytes, so a record torn by a crash is recognised (and so is everything after it: none of
+ * that was acknowledged). Zeros where a header should start end the records: segments are zero-filled ahead.
  */
-export function encodeRecord(file: string, offset: number, bytes: Buffer, linked: boolean): Buffer {
-  const header = JSON.stringify({ f: file, o: offset, n: bytes.length, c: crc32(bytes), ...(linked ? { k: 1 } : {}) });
-  return Buffer.concat([Buffer.from(`${header}\n`, "utf8"), bytes, NEWLINE]);
+export function encodeRecord(file: string, offset: number, bytes: Buffer, linked: boolean): Buffer[] {
+  // Flow file names are ASCII (file-names.ts).
+  const header = `{"f":${JSON.stringify(file)},"o":${offset},"n":${bytes.length},"c":${crc32(bytes)}${linked ? ',"k":1' : ""}}\n`;
+  return [Buffer.from(header, "latin1"), bytes, NEWLINE];
 }
 
 const NEWLINE = Buffer.from("\n");

@@ -14,6 +14,9 @@ describeStoreContract("file", async () => {
   return { store: createFileStore({ dir }), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
+/** The directory's flow files: not the dot files a store keeps while open (write-ahead segments, spare files). */
+const listFiles = async (dir: string) => (await readdir(dir)).filter((n) => !n.startsWith("."));
+
 const bump = (r: FlowRecord, over: Partial<FlowRecord> = {}): FlowRecord => ({ ...r, rev: r.rev + 1, updatedAt: r.updatedAt + 1, ...over });
 
 describe("file store", () => {
@@ -100,7 +103,7 @@ describe("file store", () => {
     const ids = ["../escape", "a/b", "..", ".", "CON", "con", "Aa", "aa", "%61a", "x:y.z", "ключ", "~x", "L".repeat(128), "l".repeat(300)];
     for (const id of ids) expect((await store.create(sampleRecord({ id }))).created).toBe(true);
     for (const id of ids) expect((await store.get(id))!.id).toBe(id);
-    const names = await readdir(dir);
+    const names = await listFiles(dir);
     expect(names).toHaveLength(ids.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9_%~-]+@0\.log$/);
     expect(await readdir(join(dir, ".."))).not.toContain("escape@0.log");
@@ -166,7 +169,15 @@ describe("file store", () => {
     await expect(b.commit(record.id, { expectRev: 2, record: bump(record), steps: [sampleStep(2)] })).rejects.toBeInstanceOf(ConflictError);
     expect(await b.load(record.id)).toEqual({ record: again, steps: [] });
     expect((await b.create(sampleRecord({ id: record.id }))).created).toBe(false);
-    expect(await readdir(dir)).toEqual([flowFileName(record.id, 0), flowFileName(record.id, 1)].sort());
+    expect(await listFiles(dir)).toEqual([flowFileName(record.id, 0), flowFileName(record.id, 1)].sort());
+  });
+
+  it("leaves no working files behind once closed: files made ahead for creates and segments are removed", async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    const ids = await Promise.all([...Array(20).keys()].map(async (i) => (await store.create(sampleRecord({ id: `f${i}` }))).record.id));
+    await store.close?.();
+    expect((await readdir(dir)).sort()).toEqual(ids.map((id) => flowFileName(id, 0)).sort());
   });
 
   it("keeps working with more flows in use than descriptors it keeps open", async () => {

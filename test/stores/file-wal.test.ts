@@ -1,8 +1,9 @@
 /**
- * The file store's group-commit write-ahead segments after a crash: every acknowledged commit survives a
- * machine crash (flow files lost what the segment covers), a process crash adopts the dead process's
- * segment without rewriting anything, a live process's segment is left alone, and a torn record in a
- * segment is ignored without resurrecting a deleted flow.
+ * The file store's write-ahead segments after a crash: every acknowledged commit survives a machine crash
+ * (flow files lost what the segment covers), whether it shared its segment write with other flows' or was
+ * logged alone; a process crash adopts the dead process's segment without rewriting anything, a live
+ * process's segment is left alone, and a torn record in a segment is ignored without resurrecting a
+ * deleted flow.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -11,6 +12,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFileStore } from "../../src/stores/file-store.js";
 import { flowFileName } from "../../src/stores/file-names.js";
+import { decodeRecords } from "../../src/stores/file-wal-recovery.js";
 
 const root = path.join(import.meta.dirname, "..", "..");
 const storeModule = path.join(root, "dist", "src", "stores", "file-store.js");
@@ -30,6 +32,15 @@ async function runWriter(dir: string, flows: number): Promise<string> {
 }
 
 const wals = (dir: string) => fs.readdirSync(dir).filter((n) => n.startsWith(".wal."));
+/** Where a segment's records end: segments are zero-filled ahead, and a record ends with a newline. */
+const recordsEnd = (segment: Buffer) => {
+  let end = segment.length;
+  while (end > 0 && segment[end - 1] === 0) end--;
+  return end;
+};
+const asOtherBoot = (dir: string) => {
+  for (const w of wals(dir)) fs.renameSync(path.join(dir, w), path.join(dir, w.replace(/^\.wal\.[0-9a-f-]{36}/, OTHER_BOOT)));
+};
 const acked = (out: string) => out.split("\n").filter((l) => l.startsWith("acked ")).map((l) => l.split(" ").slice(1) as [string, string]);
 const rec = (id: string) => ({ id, flowName: "f", status: "scheduled" as const, input: 1, waits: [], rev: 0, epoch: 0, stepCount: 0, progress: {}, createdAt: 1, updatedAt: 1 });
 
@@ -44,11 +55,31 @@ describe("file store write-ahead segments after a crash", () => {
       fs.truncateSync(file, buf.indexOf(0x0a, 1) + 1);
     }
     fs.unlinkSync(path.join(dir, flowFileName("flow-7", 0)));
-    for (const w of wals(dir)) fs.renameSync(path.join(dir, w), path.join(dir, w.replace(/^\.wal\.[0-9a-f-]{36}/, OTHER_BOOT)));
+    asOtherBoot(dir);
     const store = createFileStore({ dir });
     const commits = acked(out);
     expect(commits.length).toBe(250);
     for (const [id, seq] of commits) expect((await store.load(id))?.steps.some((s) => s.seq === Number(seq)), `${id} step ${seq}`).toBe(true);
+    expect(wals(dir)).toEqual([]);
+    await store.close?.();
+  });
+
+  it("recovers a lone flow's create and commits, each logged alone in a zero-filled segment, after a machine crash lost its file", async () => {
+    const dir = fs.mkdtempSync(path.join(work, "lone-"));
+    const out = await runWriter(dir, 1);
+    expect(acked(out)).toHaveLength(5);
+    const [wal] = wals(dir);
+    const segment = fs.readFileSync(path.join(dir, wal!));
+    const end = recordsEnd(segment);
+    expect(segment.length - end, "zeros ahead of the records").toBeGreaterThan(0);
+    const records = decodeRecords(segment);
+    expect(records.map((r) => r.created)).toEqual([true, false, false, false, false, false]); // one write each
+    expect(Buffer.concat(records.map((r) => r.bytes))).toEqual(fs.readFileSync(path.join(dir, flowFileName("flow-0", 0))));
+
+    fs.unlinkSync(path.join(dir, flowFileName("flow-0", 0))); // neither its name nor its content reached the disk
+    asOtherBoot(dir);
+    const store = createFileStore({ dir });
+    expect((await store.load("flow-0"))!.steps.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4]);
     expect(wals(dir)).toEqual([]);
     await store.close?.();
   });
@@ -90,8 +121,13 @@ describe("file store write-ahead segments after a crash", () => {
     const r3 = (await s0.get("flow-3"))!;
     await s0.delete("flow-3", r3.rev);
     await s0.close?.();
-    for (const w of segments) fs.renameSync(path.join(hidden, w), path.join(dir, w.replace(/^\.wal\.[0-9a-f-]{36}/, OTHER_BOOT)));
-    fs.appendFileSync(path.join(dir, wals(dir)[0]!), '{"f":"flow-1@0.log","o":0,"n":50,"c":123}\n' + "x".repeat(50) + "\n");
+    for (const w of segments) fs.renameSync(path.join(hidden, w), path.join(dir, w));
+    asOtherBoot(dir);
+    // A record torn by the crash, right after the last intact one (in the zeros filled ahead).
+    const torn = path.join(dir, wals(dir)[0]!);
+    const fd = fs.openSync(torn, "r+");
+    fs.writeSync(fd, '{"f":"flow-1@0.log","o":0,"n":50,"c":123}\n' + "x".repeat(50) + "\n", recordsEnd(fs.readFileSync(torn)));
+    fs.closeSync(fd);
     const stub = fs.readFileSync(path.join(dir, flowFileName("flow-3", 0)));
     const store = createFileStore({ dir });
     expect(await store.get("flow-3")).toBeUndefined();

@@ -102,7 +102,12 @@ export async function makeEnv(kind: StoreKind, firebase?: { firestore: Firestore
   tasks.length = 0;
 
   const snapshot = async (): Promise<unknown> => {
-    if (kind === "file") return Object.fromEntries(readdirSync(dir!).sort().map((f) => [f, readFileSync(join(dir!, f), "utf8")]));
+    if (kind === "file") {
+      // The flow files: not the dot files the store works with while open (write-ahead segments, which
+      // only copy flow files' bytes, and empty files made ahead for creates, in the background).
+      const names = readdirSync(dir!).filter((f) => !f.startsWith(".")).sort();
+      return Object.fromEntries(names.map((f) => [f, readFileSync(join(dir!, f), "utf8")]));
+    }
     if (kind === "firestore") {
       const docs = await firebase!.firestore.collection(firebase!.collection).get();
       const out: Record<string, unknown> = {};
