@@ -21,6 +21,7 @@ interface Plan {
 }
 
 const plans: Plan[] = [
+  { name: "disk: one durable 700-byte write", scenario: "disk", store: "file", show: ["segmentWriteUs", "appendSyncUs", "ceilingStepsPerSec"] },
   { name: "1 flow x 1,000 steps (memory)", scenario: "one-flow-1000", store: "memory", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "peakRssMb"] },
   { name: "1 flow x 1,000 steps (file, fsync)", scenario: "one-flow-1000", store: "file", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "syncsPerStep", "peakRssMb"] },
   { name: "200 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "200", show: ["ms", "flowsPerSec", "coldMs", "peakRssMb"] },

@@ -5,7 +5,7 @@
  * and JIT warm-up); the others are taken after a warm-up run, as a long-lived runtime would see them.
  * Waiting never reads flows' journals: it waits for the local queue to go idle and then reads records only.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, constants, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -110,6 +110,34 @@ async function main(): Promise<Record<string, number | string>> {
   const rt = createEmbeddedRuntime({ store, recover: false });
   try {
     switch (scenario) {
+      case "disk": {
+        // The disk's own price of one durable write, for reading the file-store figures against: a 700-byte
+        // write into a zero-filled O_DSYNC file (what the store's segment does) and an append plus fdatasync.
+        const file = join(dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-")), "probe");
+        const fd = openSync(file, constants.O_RDWR | constants.O_CREAT);
+        writeSync(fd, Buffer.alloc(1 << 20));
+        fdatasyncSync(fd);
+        closeSync(fd);
+        const line = Buffer.alloc(700, 97);
+        const dsync = openSync(file, constants.O_RDWR | constants.O_DSYNC);
+        const segmentUs: number[] = [];
+        for (let i = 0; i < 400; i++) {
+          const t = performance.now();
+          writeSync(dsync, line, 0, line.length, i * line.length);
+          segmentUs.push((performance.now() - t) * 1000);
+        }
+        closeSync(dsync);
+        const append = openSync(`${file}.append`, "a");
+        const appendUs: number[] = [];
+        for (let i = 0; i < 400; i++) {
+          const t = performance.now();
+          writeSync(append, line);
+          fdatasyncSync(append);
+          appendUs.push((performance.now() - t) * 1000);
+        }
+        closeSync(append);
+        return { segmentWriteUs: median(segmentUs), appendSyncUs: median(appendUs), ceilingStepsPerSec: 1e6 / median(segmentUs) };
+      }
       case "one-flow-1000": {
         const coldMs = (await timeFlows(rt, 1, 1000)).ms;
         await warmUp(rt, 1, 1000, 2_000, 2);
