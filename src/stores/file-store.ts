@@ -28,7 +28,8 @@ import type { FlowRecord, HistoryEvent } from "../schemas.js";
 import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, readToEnd, removeQuietly, renameOver, writeOnce } from "./file-io.js";
 import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
 import { FLOW_FILE_PATTERN, flowFileName } from "./file-names.js";
-import { emptyStats, GroupCommit, type FileStoreStats } from "./file-wal.js";
+import { emptyStats, type FileStoreStats } from "./file-stats.js";
+import { GroupCommit } from "./file-wal.js";
 import { recoverSegments } from "./file-wal-recovery.js";
 import { discard, removeStaleTemps, TempFiles, type TempFile } from "./file-temps.js";
 import { KeyedLock, mapLimit } from "./file-concurrency.js";
@@ -49,7 +50,7 @@ export interface FileStoreOptions {
   stats?: FileStoreStats;
 }
 
-export type { FileStoreStats } from "./file-wal.js";
+export type { FileStoreStats } from "./file-stats.js";
 
 /** One flow's current log file, open, with its state folded up to `log.offset`. */
 interface Entry {

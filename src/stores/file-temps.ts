@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { closeFd, createExclusive, createExclusiveInPool, fdatasync, fstat, removeQuietly, writeOnce } from "./file-io.js";
 import { TEMP_PREFIX } from "./file-names.js";
-import type { FileStoreStats } from "./file-wal.js";
+import type { FileStoreStats } from "./file-stats.js";
 
 export interface TempFile {
   file: string;

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { fsyncDir, removeQuietly, unavailable } from "./file-io.js";
 import { FLOW_FILE_PATTERN } from "./file-names.js";
-import type { FileStoreStats } from "./file-wal.js";
+import type { FileStoreStats } from "./file-stats.js";
 
 const SEGMENT_PREFIX = ".wal.";
 const SEGMENT_PATTERN = /^\.wal\.([0-9a-f-]{36})\.([0-9a-f]{8})\.(\d+)\.[0-9a-z]+\.\d+$/;

@@ -11,7 +11,7 @@
  * not be appended to again: recovery reads records only up to the first damaged one.
  */
 import { closeFd, createDurable, DiskCallRunner, removeQuietly, writeAt, writeAtSync } from "./file-io.js";
-import type { FileStoreStats } from "./file-wal.js";
+import type { FileStoreStats } from "./file-stats.js";
 
 /**
  * Zeros written when a segment is created. Each later fill doubles the file, up to MAX_FILL_BYTES at a

@@ -24,23 +24,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { closeFd, DataSyncer, DirSyncer, fdatasync, removeQuietly } from "./file-io.js";
 import { encodeRecord, segmentNamePrefix } from "./file-wal-recovery.js";
+import type { FileStoreStats } from "./file-stats.js";
 import { SegmentFile } from "./file-wal-segment.js";
-
-/** I/O a file store has done, for benchmarks and capacity planning. */
-export interface FileStoreStats {
-  /** Bytes read from flow files and segments. */
-  bytesRead: number;
-  /** Bytes written to flow files and segments (not counting the zeros segments are filled with ahead). */
-  bytesWritten: number;
-  /** Durable writes: fdatasync and fsync calls, and writes to O_DSYNC segments. */
-  syncs: number;
-  /** Commits (and creates) made durable by a segment write they shared with others. */
-  groupCommits: number;
-}
-
-export function emptyStats(): FileStoreStats {
-  return { bytesRead: 0, bytesWritten: 0, syncs: 0, groupCommits: 0 };
-}
 
 /** A byte range of a flow file that must survive a crash before its commit is reported. */
 export interface DurableWrite {
