@@ -45,9 +45,8 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   /** Tasks for later (and retries), earliest first, under one timer armed for the head. */
   const later = new DueHeap<LaterTask>();
   let armed: { at: number; cancel: () => void } | undefined;
-  /** Cancels for tasks due now, each waiting for its turn of the event loop. */
-  const immediates = new Map<number, () => void>();
-  let nextImmediate = 0;
+  /** Tasks due now, each waiting for its turn of the event loop. */
+  const immediates = new Set<NodeJS.Immediate>();
   let handler: ((task: WakeTask, meta: { taskId: string }) => Promise<void>) | undefined;
   const backlog: Array<[WakeTask, string]> = [];
   /** Due tasks waiting for a free slot, oldest first (a plain array used as a queue from `turnHead`). */
@@ -58,13 +57,12 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   let idleWaiters: Array<() => void> = [];
 
   const settleIdle = () => {
-    if (running === 0 && backlog.length === 0 && dueNow === 0 && turnHead === turn.length) {
+    if (running === 0 && backlog.length === 0 && immediates.size === 0 && turnHead === turn.length) {
       const ws = idleWaiters;
       idleWaiters = [];
       ws.forEach((w) => w());
     }
   };
-  let dueNow = 0;
 
   function dispatch(task: WakeTask, key: string, attempt: number): void {
     if (closed) return;
@@ -105,15 +103,12 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       arm();
       return;
     }
-    const id = nextImmediate++;
-    dueNow++;
     const immediate = setImmediate(() => {
-      immediates.delete(id);
-      dueNow--;
+      immediates.delete(immediate);
       dispatch(task, key, attempt);
       settleIdle();
     });
-    immediates.set(id, () => clearImmediate(immediate));
+    immediates.add(immediate);
   }
 
   /** Keeps one timer armed for the earliest task for later. */
@@ -163,9 +158,8 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       armed?.cancel();
       armed = undefined;
       later.clear();
-      for (const cancel of immediates.values()) cancel();
+      for (const immediate of immediates) clearImmediate(immediate);
       immediates.clear();
-      dueNow = 0;
       settleIdle();
     },
   };

@@ -30,20 +30,16 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
   // What this process holds of the flow from its last write costs no read; it may be stale, so it is used
   // only to claim (a commit conditional on its rev), and anything else is decided on a fresh read.
   let held = core.store.loadHeld?.(task.flowId);
+  if (held && decideDelivery(held.record, core.clock.now(), task).action !== "claim") held = undefined;
   for (let attempt = 0; attempt < MAX_CLAIM_TRIES; attempt++) {
     // Record and journal in one read: the claim below is conditional on this record's rev, and every change
     // to the journal bumps the rev, so a successful claim proves the journal read here is still current.
-    const fromHeld = held !== undefined;
     const loaded = held ?? (await core.store.load(task.flowId));
     held = undefined;
     const record = loaded?.record;
     if (!loaded || !record) return { result: "ignored", why: "no such flow" };
     const now = core.clock.now();
     const decision = decideDelivery(record, now, task);
-    if (fromHeld && decision.action !== "claim") {
-      attempt--;
-      continue;
-    }
     if (decision.action === "ignore") return { result: "ignored", why: decision.why };
     if (decision.action === "watch-lease") {
       // Every delivery that finds the same lease asks for the same watch, so duplicates collapse into one task.
