@@ -222,8 +222,8 @@ export class InterruptSwallowedError extends FirestepError {
   constructor(step: string) {
     super(
       "INTERRUPT_SWALLOWED",
-      `Step "${step}" suspended the flow, but the flow caught the InterruptError and carried on. ` +
-        `In a catch block around interrupt, sleep, poll, waitFor or a retried step, rethrow it: if (e instanceof InterruptError) throw e;`,
+      `A step called inside "${step}" had to wait (an interrupt, sleep, poll, waitFor or a retry), but "${step}" caught its InterruptError and returned. ` +
+        `Rethrow it (if (e instanceof InterruptError) throw e;), or call steps that wait from the flow's own function, where they wait without throwing.`,
       { details: { step } },
     );
   }

@@ -4,8 +4,8 @@
  * `firestep/firebase`, as a Cloud Function with Firestore state and Cloud Tasks wake-ups.
  */
 export { defineFlow, onScheduledFlow, action, type Flow, type FlowConfig, type FlowRef, type FlowView, type Action, type FlowInput, type FlowOutput } from "./flow.js";
-export { run, runAction, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, type RunOptions, type StepAttempt } from "./engine/steps.js";
-export { type InterruptOptions } from "./engine/steps.js";
+export { run, runAction, now, uuid, random, type RunOptions, type StepAttempt } from "./engine/steps.js";
+export { interrupt, sleep, sleepUntil, poll, waitFor, type InterruptOptions } from "./engine/waiting-steps.js";
 export { startChild, awaitFlows, type ChildHandle } from "./engine/child-steps.js";
 export { waitForSignal } from "./engine/signal-steps.js";
 export { patched } from "./engine/versioning.js";

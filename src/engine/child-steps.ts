@@ -9,7 +9,8 @@ import { InvalidArgumentError, NotConfiguredError } from "../errors.js";
 import { parseInput, resolveFlow, type Flow, type FlowInput, type FlowOutput, type FlowRef } from "../flow.js";
 import { currentContext } from "./invocation-context.js";
 import type { Operation } from "./operation.js";
-import { journalValue, waitFor } from "./steps.js";
+import { journalValue } from "./steps.js";
+import { waitFor } from "./waiting-steps.js";
 
 export interface ChildHandle<F extends Flow = Flow> {
   flowId: string;

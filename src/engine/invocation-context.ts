@@ -1,7 +1,12 @@
 /**
- * The state of one invocation of a flow: the journal it replays, the step keys handed out so far, the
- * suspensions raised, and the I/O callbacks through which completed steps become durable. Step functions
- * find it through AsyncLocalStorage, so user code calls plain `run(...)`.
+ * The state of one execution of a flow: the journal it replays, the step keys handed out so far, the
+ * steps parked on a suspension, and the I/O callbacks through which completed steps become durable.
+ * Step functions find it through AsyncLocalStorage, so user code calls plain `run(...)`.
+ *
+ * A step that must wait (an interrupt, a sleep, a poll, a retry, other flows) parks: its promise stays
+ * pending, and once nothing else runs the invocation ends as suspended. The execution may then be kept
+ * (warm) and continued by a later invocation, which wakes the parked steps; or dropped, in which case
+ * the next invocation replays the journal from the start and reaches the same parked steps.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DeadlineExceededError, InvalidArgumentError, InvalidStepNameError, NonDeterminismError } from "../errors.js";
@@ -41,18 +46,32 @@ export interface NextCall {
   done?: StepRecord;
 }
 
+/** A step waiting for its suspension to be over, and how to try it again. */
+interface Parked {
+  /** The step's call index: parked steps are tried again in call order, as a replay would reach them. */
+  call: number;
+  again: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+}
+
+/** Set around a step's own function: a step called inside it cannot park, so it throws its suspension into that function. */
+export interface StepScope {
+  suspended: boolean;
+}
+
 export const MAX_STEP_NAME_LENGTH = 512;
 /** Call indexes at and above this are the engine's own steps (compensations), never the flow's. */
 export const ENGINE_CALL_BASE = 1_000_000_000;
 
 export class InvocationContext {
   readonly flow: Flow;
-  readonly record: FlowRecord;
-  readonly io: InvocationIO;
-  readonly progress: Record<string, StepProgress>;
-  readonly inbox: Record<string, { value?: unknown; at: number }>;
+  record: FlowRecord;
+  io: InvocationIO;
+  progress: Record<string, StepProgress>;
+  inbox: Record<string, { value?: unknown; at: number }>;
   /** Inbox entries this invocation consumed (the runtime removes them from the record). */
   readonly consumedInbox = new Set<string>();
+  /** What the parked steps wait for, as of this invocation. */
   readonly waits: Wait[] = [];
   /** Steps to store with the outcome rather than on their own (e.g. a sleep's wake time). */
   readonly deferredSteps: StepRecord[] = [];
@@ -61,7 +80,17 @@ export class InvocationContext {
   /** The flow's own steps by call index (dense from 0); the engine's steps are found by key only. */
   private readonly byCall: Array<StepRecord | undefined> = [];
   private readonly occurrences = new Map<string, number>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Steps running now (parked ones are not): the invocation ends only when none are. */
+  private active = 0;
+  private readonly idle: Array<() => void> = [];
+  private parked: Parked[] = [];
+  /** Resolves the invocation's wait for quiet: set while it waits. */
+  private quiet: (() => void) | undefined;
+  private quietCheck = false;
+  /** Between invocations: no runner holds the flow, so no step may start. */
+  private detached = false;
+  /** Set when code ran while detached; such an execution is not continued. */
+  private spoiled = false;
   private calls = 0;
   private nextSeq: number;
   /** Compensations of the completed steps seen so far, in completion order. */
@@ -100,6 +129,10 @@ export class InvocationContext {
     if (done && done.kind !== kind) {
       throw new NonDeterminismError(this.record.id, call, `${done.kind} "${done.key}"`, `${kind} "${key}"`);
     }
+    if (!done && this.detached) {
+      this.spoiled = true;
+      throw new StopSignal("the flow is suspended; a step cannot start until it is woken");
+    }
     if (!done && this.mode === "compensate") throw new StopSignal("replayed up to where the flow was cancelled");
     if (!done && this.stopReason) throw new StopSignal(this.stopReason);
     if (!done && this.record.deadlineAt !== undefined && this.io.now() >= this.record.deadlineAt) {
@@ -137,11 +170,109 @@ export class InvocationContext {
     this.io.emit?.(full);
   }
 
+  /** The suspension signal for `wait`; throws DEADLINE_EXCEEDED instead when the flow's deadline has passed. */
   suspend(wait: Wait): InterruptError {
     const deadline = this.record.deadlineAt;
     if (deadline !== undefined && this.io.now() >= deadline) throw new DeadlineExceededError(this.record.id, deadline);
-    this.waits.push(wait);
     return new InterruptError(wait);
+  }
+
+  /**
+   * Parks the calling step until `wait` may be over: the returned promise stays pending, and a later
+   * invocation of this execution settles it with `again()` (the step tried anew, which may park again).
+   * Inside another step's function there is no parking: the suspension is thrown into that function,
+   * whose step then parks in its stead.
+   */
+  park<T>(call: number, wait: Wait, again: () => Promise<T>): Promise<T> {
+    const signal = this.suspend(wait);
+    const scope = stepScope.getStore();
+    if (scope) {
+      scope.suspended = true;
+      // The enclosing step will run its function again, calling this step anew: only a replay keeps step keys straight.
+      this.spoiled = true;
+      throw signal;
+    }
+    this.waits.push(wait);
+    return new Promise<T>((resolve) => {
+      this.parked.push({ call, again, resolve: resolve as (value: unknown) => void });
+      this.checkQuiet();
+    });
+  }
+
+  /** Counts an evaluation of a step as running; it must call `end()` when it returns, throws or parks. */
+  begin(): void {
+    this.active++;
+  }
+
+  readonly end = (): void => {
+    if (--this.active > 0) return;
+    for (const wake of this.idle.splice(0)) wake();
+    this.checkQuiet();
+  };
+
+  /** Resolves once no step runs and at least one is parked, with a turn of the event loop to be sure. */
+  untilQuiet(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.quiet = resolve;
+      this.checkQuiet();
+    });
+  }
+
+  stopWaitingForQuiet(): void {
+    this.quiet = undefined;
+  }
+
+  private checkQuiet(): void {
+    if (!this.quiet || this.active > 0 || this.parked.length === 0 || this.quietCheck) return;
+    this.quietCheck = true;
+    setImmediate(() => {
+      this.quietCheck = false;
+      const quiet = this.quiet;
+      if (quiet && this.active === 0 && this.parked.length > 0) {
+        this.quiet = undefined;
+        quiet();
+      }
+    });
+  }
+
+  /** Ends an invocation: until `resume`, no step may start. */
+  detach(): void {
+    this.detached = true;
+  }
+
+  /** True when this execution can be continued by a later invocation instead of being replayed. */
+  get continuable(): boolean {
+    return this.detached && !this.spoiled && this.parked.length > 0;
+  }
+
+  /**
+   * Starts a new invocation of this execution with the claimed `record` and the new runner's `io`, and
+   * tries every parked step again. The caller has checked that no other runner ran the flow meanwhile.
+   */
+  resume(record: FlowRecord, io: InvocationIO): void {
+    this.record = record;
+    this.io = io;
+    this.progress = { ...record.progress };
+    this.inbox = { ...(record.inbox ?? {}) };
+    this.consumedInbox.clear();
+    this.waits.length = 0;
+    this.deferredSteps.length = 0;
+    this.events.length = 0;
+    this.stopReason = undefined;
+    this.replayed = 0;
+    this.executed = 0;
+    this.detached = false;
+    const parked = this.parked.sort((a, b) => a.call - b.call);
+    this.parked = [];
+    for (const p of parked) p.resolve(p.again());
+  }
+
+  /** Lets go of a detached execution: its parked steps never settle, and it is left to the garbage collector. */
+  abandon(): void {
+    this.detached = true;
+    this.spoiled = true;
+    this.parked = [];
+    this.quiet = undefined;
   }
 
   addCompensation(key: string, name: string, undo: () => Promise<unknown> | unknown): void {
@@ -168,16 +299,24 @@ export class InvocationContext {
     return ENGINE_CALL_BASE + this.nextSeq;
   }
 
-  /** Tracks a step's promise so the invocation waits for parallel branches before it settles. */
+  /**
+   * Counts a step that never parks as running until `p` settles, so the invocation waits for parallel
+   * branches before it ends; a rejection nobody awaits is handled here.
+   */
   track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    const done = () => this.inflight.delete(p);
-    p.then(done, done);
+    this.active++;
+    p.then(this.end, this.end);
+    return p;
+  }
+
+  /** Marks the promise of a step that may park (and counts itself) as handled when nobody awaits its rejection. */
+  handled<T>(p: Promise<T>): Promise<T> {
+    p.then(undefined, IGNORE);
     return p;
   }
 
   async settleInflight(): Promise<void> {
-    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   stop(reason: string): void {
@@ -185,8 +324,19 @@ export class InvocationContext {
   }
 }
 
-const storage = new AsyncLocalStorage<InvocationContext>();
+const IGNORE = () => undefined;
 
+const storage = new AsyncLocalStorage<InvocationContext>();
+const stepScope = new AsyncLocalStorage<StepScope>();
+
+/**
+ * Calls a step's own function (or a fallback, a compensation, a poll check) with `arg`. A step called
+ * inside it throws its suspension instead of parking and sets `scope.suspended`, so the caller can tell
+ * a function that caught that suspension and returned anyway.
+ */
+export function inStepScope<A, T>(scope: StepScope, fn: (arg: A) => T, arg: A): T {
+  return stepScope.run(scope, fn, arg);
+}
 export function runInContext<T>(ctx: InvocationContext, fn: () => Promise<T>): Promise<T> {
   return storage.run(ctx, fn);
 }

@@ -12,7 +12,7 @@ import {
   NotBlockedOnInterruptError,
   serializeError,
 } from "../errors.js";
-import { isFinished, type FlowRecord, type FlowStatus, type WakeTask } from "../schemas.js";
+import { isFinished, type FlowRecord, type WakeTask } from "../schemas.js";
 import { earliestWake, type Outcome } from "./invoke.js";
 
 export function newFlowRecord(args: { id: string; flowName: string; version?: string; input: unknown; now: number; startAt: number }): FlowRecord {

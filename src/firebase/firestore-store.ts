@@ -20,7 +20,7 @@ import { deepFreeze, jsonCopy } from "../json-value.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, StepRecordSchema, parseStored, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 import { decodeCursor, encodeCursor, pageLimit } from "../stores/store-helpers.js";
-import { planCommit, planCreate, type CommitPlan } from "./firestore-commit-plan.js";
+import { planCommit, planCreate } from "./firestore-commit-plan.js";
 import {
   DEFAULT_COLLECTION, F, MAX_VALUE_BYTES, MetaSchema, PAGES_COLLECTION, PageSchema, isValidDocId, numberedEntries, parseJsonField, valueSize, type Meta, type PageData,
 } from "./firestore-layout.js";

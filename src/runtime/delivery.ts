@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { ConflictError, FencedError, isFirestepError } from "../errors.js";
 import type { Flow } from "../flow.js";
-import { invokeFlow, type Outcome } from "../engine/invoke.js";
+import type { InvocationContext, InvocationIO } from "../engine/invocation-context.js";
+import { continueFlow, invokeFlow, type Invocation, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
 import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
@@ -72,8 +73,12 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
       throw e;
     }
     core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
+    // An execution this process kept from the flow's last suspension is continued when nobody ran the flow since.
+    let warm: InvocationContext | undefined;
+    if (claimed.status === "cancelled") core.warm.drop(record.id);
+    else warm = core.warm.take(record, flow);
     try {
-      return await runClaimed(core, flow, stored, loaded.steps);
+      return await runClaimed(core, flow, stored, loaded.steps, warm);
     } finally {
       await release();
     }
@@ -81,7 +86,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
   return { result: "deferred", at: core.clock.now(), why: "lost the claim race repeatedly" };
 }
 
-async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, journal: readonly StepRecord[]): Promise<DeliveryResult> {
+async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, journal: readonly StepRecord[], warm: InvocationContext | undefined): Promise<DeliveryResult> {
   const mode = claimed.status === "cancelled" ? "compensate" : "run";
   let stopWith: ((reason: string) => void) | undefined;
   let writeFailure: { error: unknown } | undefined;
@@ -97,7 +102,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
       invocation.context.stop("a step's result could not be stored");
     }
   };
-  const invocation = invokeFlow(flow, writer.record, journal, {
+  const io: InvocationIO = {
     now: () => core.clock.now(),
     maxValueBytes: core.store.maxValueBytes,
     readFlows: (ids) => Promise.all(ids.map((id) => core.store.get(id))),
@@ -105,8 +110,28 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
     hasListeners: () => core.hasListeners,
     startFlow: (flowName, input, options) => core.startFlow(flowName, input, options),
     checkpoint: (steps, events) => writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events }, onCheckpointError),
-  }, mode);
+  };
+  const invocation = warm ? continueFlow(warm, writer.record, io) : invokeFlow(flow, writer.record, journal, io, mode);
+  if (warm) core.metrics.count("invocations_continued_total", { flow: flow.name });
   stopWith = (reason) => invocation.context.stop(reason);
+  const kept = { value: false };
+  try {
+    return await finishInvocation(core, flow, claimed, writer, invocation, () => writeFailure, kept);
+  } finally {
+    if (!kept.value) invocation.context.abandon();
+  }
+}
+
+/** Waits for the invocation's outcome, stores it, and enqueues what follows. */
+async function finishInvocation(
+  core: RuntimeCore,
+  flow: Flow,
+  claimed: FlowRecord,
+  writer: RunnerWriter,
+  invocation: Invocation,
+  writeFailure: () => { error: unknown } | undefined,
+  kept: { value: boolean },
+): Promise<DeliveryResult> {
   const stopHeartbeat = core.heartbeat(() => writer.write((r) => afterCheckpoint(r, 0, core.clock.now(), core.leaseMs)).catch(() => undefined));
   let outcome: Outcome;
   try {
@@ -115,7 +140,8 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
     stopHeartbeat();
   }
   await writer.drain();
-  if (writeFailure) throw writeFailure.error;
+  const failure = writeFailure();
+  if (failure) throw failure.error;
   if (outcome.kind === "stopped") {
     core.metrics.count("invocations_stopped");
     return { result: "ran", outcome: "stopped", record: await handOver(core, writer) };
@@ -142,6 +168,8 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
   core.metrics.observeInvocation(outcome, final);
   // A failure's event was emitted live by the engine as it happened.
   if (outcome.kind !== "failed") core.publish(final, flowEvent);
+  // Kept before the wake-up is enqueued, so that wake-up finds it.
+  if (outcome.kind === "suspended" && final.status !== "cancelled") kept.value = core.warm.keep(final, flow, invocation.context);
   await afterOutcome(core, final);
   return { result: "ran", outcome: outcome.kind, record: final };
 }

@@ -10,6 +10,7 @@ import type { Clock, FlowStore, TaskQueue } from "../ports.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
 import { interceptStore } from "../stores/store-helpers.js";
 import { Metrics } from "./metrics.js";
+import { DEFAULT_WARM_EXECUTIONS, WarmExecutions } from "./warm-executions.js";
 
 export interface FlowEvent extends HistoryEvent {
   flowId: string;
@@ -27,6 +28,11 @@ export interface RuntimeOptions {
   owner?: string;
   /** Flows this runtime runs, beyond those defined in this process (looked up by name). */
   flows?: Flow[];
+  /**
+   * How many suspended flows this process keeps in memory to continue where they wait, instead of
+   * replaying their journal, when their next wake-up comes here (default 100; 0: every wake-up replays).
+   */
+  warmExecutions?: number;
   /** Logs deliveries that did nothing and errors that were absorbed (default: console.warn for errors only). */
   logger?: (level: "debug" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
 }
@@ -51,6 +57,7 @@ export class RuntimeCore {
   readonly owner: string;
   readonly leaseMs: number;
   readonly metrics = new Metrics();
+  readonly warm: WarmExecutions;
   readonly log: NonNullable<RuntimeOptions["logger"]>;
   private readonly listeners = new Set<FlowEventListener>();
   private readonly flows = new Map<string, Flow>();
@@ -61,6 +68,8 @@ export class RuntimeCore {
     this.clock = opts.clock ?? systemClock;
     this.owner = opts.owner ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
+    this.warm = new WarmExecutions(opts.warmExecutions ?? DEFAULT_WARM_EXECUTIONS);
+    this.metrics.gauge("warm_executions", () => this.warm.size);
     this.log = opts.logger ?? ((level, message, fields) => level !== "debug" && console.warn(`[firestep] ${message}`, fields ?? ""));
     for (const f of opts.flows ?? []) this.flows.set(f.name, f);
   }

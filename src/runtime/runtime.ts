@@ -241,6 +241,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       const r = await mustGet(flowId, flowRef);
       assertDeletable(r);
       await store.delete(flowId, r.rev);
+      core.warm.drop(flowId);
     },
 
     async signalFlow(flowRef, flowId, name, payload) {
@@ -273,6 +274,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     deliver: (task, meta) => withActiveRuntime(runtime, () => deliverTask(core, task, meta)),
     subscribe: (listener) => core.subscribe(listener),
     async close() {
+      core.warm.clear();
       await core.queue.close?.();
       await store.close?.();
     },

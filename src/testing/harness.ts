@@ -18,6 +18,11 @@ export interface TestRuntimeOptions {
   /** Start time of the fake clock (epoch ms). */
   start?: number;
   leaseSeconds?: number;
+  /**
+   * Suspended flows kept in memory and continued instead of replayed (default 0: every wake-up replays
+   * the journal from the start, so a flow that does not replay the same way fails here, in a test).
+   */
+  warmExecutions?: number;
 }
 
 export interface FlowHandle<F extends Flow> {
@@ -48,7 +53,13 @@ const MAX_ROUNDS = 100_000;
 export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime {
   const clock = createFakeClock(options.start);
   const store = options.store ?? createMemoryStore();
-  const runtime = createEmbeddedRuntime({ store, clock, recover: false, ...(options.leaseSeconds ? { leaseSeconds: options.leaseSeconds } : {}) });
+  const runtime = createEmbeddedRuntime({
+    store,
+    clock,
+    recover: false,
+    warmExecutions: options.warmExecutions ?? 0,
+    ...(options.leaseSeconds ? { leaseSeconds: options.leaseSeconds } : {}),
+  });
 
   const handle = <F extends Flow>(flowRef: FlowRef<F>, id: string): FlowHandle<F> => {
     const flow = resolveFlow(flowRef);

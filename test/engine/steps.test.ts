@@ -213,19 +213,53 @@ describe("interrupts", () => {
     await expect(t.runtime.resumeFlow(approval, "nope", { approved: true })).rejects.toMatchObject({ code: "FLOW_NOT_FOUND" });
   });
 
-  it("detects a flow that swallows the InterruptError", async () => {
-    const flow = defineFlow({ name: "swallower", input: z.void(), output: z.string() }, async () => {
+  it("does not throw a suspension into a catch block around a step that waits", async () => {
+    const flow = defineFlow({ name: "catchAll", input: z.void(), output: z.string() }, async () => {
       try {
-        await interrupt("ask", z.string());
+        return `got ${await interrupt("ask", z.string())}`;
       } catch {
-        // wrong: the InterruptError must be rethrown
+        return "caught";
       }
-      return "carried on";
+    });
+    for (const warmExecutions of [0, 10]) {
+      t = createTestRuntime({ warmExecutions });
+      const h = await t.start(flow, undefined);
+      expect((await h.settle()).done).toBe(false);
+      expect((await h.resume("hi")).result).toEqual({ response: "got hi" });
+      await t.close();
+    }
+  });
+
+  it("detects a step's function that swallows the suspension of a step called inside it", async () => {
+    const flow = defineFlow({ name: "swallower", input: z.void(), output: z.string() }, async () => {
+      return run("outer", async () => {
+        try {
+          await sleep("inner", 10);
+        } catch {
+          // wrong: the InterruptError must be rethrown
+        }
+        return "carried on";
+      });
     });
     t = createTestRuntime();
     const op = await t.run(flow, undefined);
     expect(op.result).toMatchObject({ error: { code: "INTERRUPT_SWALLOWED" } });
-    expect((op.result as { error: { message: string } }).error.message).toMatch(/"ask".*rethrow/);
+    expect((op.result as { error: { message: string } }).error.message).toMatch(/inside "outer".*rethrow/i);
+  });
+
+  it("lets a step's function wait on a step called inside it, replaying that function", async () => {
+    let calls = 0;
+    const flow = defineFlow({ name: "nestedWait", input: z.void(), output: z.number() }, async () => {
+      return run("outer", async () => {
+        calls++;
+        await sleep("inner", 10);
+        return calls;
+      });
+    });
+    t = createTestRuntime({ warmExecutions: 10 });
+    const op = await t.run(flow, undefined);
+    expect(op.result).toEqual({ response: 2 });
+    expect((await t.handle(flow, op.name).steps()).map((s) => s.key)).toEqual(["inner", "outer"]);
   });
 
   it("lets a catch block that rethrows InterruptError work", async () => {
@@ -245,6 +279,22 @@ describe("interrupts", () => {
 });
 
 describe("time", () => {
+  it("suspends at a new sleep(0), storing its wake time before it goes on", async () => {
+    const flow = defineFlow({ name: "sleepZeroSuspends", input: z.void(), output: z.number() }, async () => {
+      await sleep("zero", 0);
+      return 1;
+    });
+    for (const warmExecutions of [0, 10]) {
+      t = createTestRuntime({ warmExecutions });
+      const op = await t.run(flow, undefined);
+      expect(op.result).toEqual({ response: 1 });
+      const types = (await t.handle(flow, op.name).history()).map((e) => e.type);
+      expect(types.indexOf("flow.suspended")).toBeGreaterThan(types.indexOf("step.slept"));
+      expect(types.indexOf("flow.succeeded")).toBeGreaterThan(types.indexOf("flow.suspended"));
+      await t.close();
+    }
+  });
+
   it("completes a seven-day sleep under the fake clock", async () => {
     const flow = defineFlow({ name: "weekSleep", input: z.void(), output: z.number() }, async () => {
       const start = await now();
