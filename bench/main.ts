@@ -31,7 +31,12 @@ const plans: Plan[] = [
   { name: "latency (file)", scenario: "latency", store: "file", show: ["sleep0MedianMs", "sleep0P95Ms", "resumeMedianMs", "resumeP95Ms"] },
   ...["10", "100", "1000"].map((n) => ({
     name: `replay, suspend after each step, N=${n} (file)`, scenario: "replay", store: "file" as const, arg: n,
-    show: ["ms", "msPerWake", "bytesRead", "bytesWritten", "bytesWrittenPerStep", "syncs"],
+    show: ["ms", "msPerWake", "continued", "replayedSteps", "bytesRead", "bytesWritten", "bytesWrittenPerStep", "syncs"],
+  })),
+  // The same with no execution kept warm: every wake-up replays the journal, as when each lands on a new process.
+  ...["10", "100", "1000"].map((n) => ({
+    name: `replay, every wake-up cold, N=${n} (file)`, scenario: "replay-cold", store: "file" as const, arg: n,
+    show: ["ms", "msPerWake", "continued", "replayedSteps", "bytesRead", "bytesWritten", "syncs"],
   })),
   ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSleepingMb", "heapSleepingMb", "scheduledMs", "wakeAllMs", "wakeUpsPerSec", "peakRssMb"] }]),
 ];

@@ -107,7 +107,8 @@ async function warmUp(rt: EmbeddedRuntime, flows: number, steps: number, budgetM
 }
 
 async function main(): Promise<Record<string, number | string>> {
-  const rt = createEmbeddedRuntime({ store, recover: false });
+  // "replay-cold" keeps no execution warm, so every wake-up replays the journal, as after a restart.
+  const rt = createEmbeddedRuntime({ store, recover: false, ...(scenario === "replay-cold" ? { warmExecutions: 0 } : {}) });
   try {
     switch (scenario) {
       case "disk": {
@@ -190,7 +191,8 @@ async function main(): Promise<Record<string, number | string>> {
         }
         return { sleep0MedianMs: median(sleepMs), sleep0P95Ms: p95(sleepMs), resumeMedianMs: median(resumeMs), resumeP95Ms: p95(resumeMs) };
       }
-      case "replay": {
+      case "replay":
+      case "replay-cold": {
         const n = Number(arg || 100);
         // Warmed up on short flows of the same kind first, so N = 10 is not all JIT compilation.
         const warmUntil = performance.now() + 1_500;
@@ -199,16 +201,20 @@ async function main(): Promise<Record<string, number | string>> {
           await untilDone(rt, [w.name]);
           await rt.deleteFlow(sleepyEachStep, w.name);
         }
+        const counted = (name: string) => rt.core.metrics.value(name, { flow: sleepyEachStep.name });
         const before = io();
+        const [continuedBefore, replayedBefore] = [counted("invocations_continued_total"), counted("steps_replayed_total")];
         const t0 = performance.now();
         const op = await rt.scheduleFlow(sleepyEachStep, n);
         await untilDone(rt, [op.name]);
         const ms = performance.now() - t0;
         const after = io();
+        const continued = counted("invocations_continued_total") - continuedBefore;
+        const replayedSteps = counted("steps_replayed_total") - replayedBefore;
         const bytesRead = after.bytesRead - before.bytesRead;
         const bytesWritten = after.bytesWritten - before.bytesWritten;
         return {
-          n, ms, msPerWake: ms / (n + 1), bytesRead, bytesWritten, syncs: after.syncs - before.syncs,
+          n, ms, msPerWake: ms / (n + 1), continued, replayedSteps, bytesRead, bytesWritten, syncs: after.syncs - before.syncs,
           bytesReadPerStep: bytesRead / n, bytesWrittenPerStep: bytesWritten / n,
         };
       }

@@ -54,8 +54,12 @@ interface Parked {
   resolve: (value: unknown) => void;
 }
 
-/** Set around a step's own function: a step called inside it cannot park, so it throws its suspension into that function. */
+/**
+ * What the flow's code finds in place of the context inside a step's own function: a step called there
+ * cannot park, so it throws its suspension into that function (and says so here).
+ */
 export interface StepScope {
+  readonly ctx: InvocationContext;
   suspended: boolean;
 }
 
@@ -185,8 +189,8 @@ export class InvocationContext {
    */
   park<T>(call: number, wait: Wait, again: () => Promise<T>): Promise<T> {
     const signal = this.suspend(wait);
-    const scope = stepScope.getStore();
-    if (scope) {
+    const scope = storage.getStore();
+    if (scope !== undefined && !(scope instanceof InvocationContext)) {
       scope.suspended = true;
       // The enclosing step will run its function again, calling this step anew: only a replay keeps step keys straight.
       this.spoiled = true;
@@ -326,8 +330,8 @@ export class InvocationContext {
 
 const IGNORE = () => undefined;
 
-const storage = new AsyncLocalStorage<InvocationContext>();
-const stepScope = new AsyncLocalStorage<StepScope>();
+// One store for both: a second AsyncLocalStorage would make every promise the flow creates cost more.
+const storage = new AsyncLocalStorage<InvocationContext | StepScope>();
 
 /**
  * Calls a step's own function (or a fallback, a compensation, a poll check) with `arg`. A step called
@@ -335,20 +339,20 @@ const stepScope = new AsyncLocalStorage<StepScope>();
  * a function that caught that suspension and returned anyway.
  */
 export function inStepScope<A, T>(scope: StepScope, fn: (arg: A) => T, arg: A): T {
-  return stepScope.run(scope, fn, arg);
+  return storage.run(scope, fn, arg);
 }
 export function runInContext<T>(ctx: InvocationContext, fn: () => Promise<T>): Promise<T> {
   return storage.run(ctx, fn);
 }
 
 export function currentContext(what: string): InvocationContext {
-  const ctx = storage.getStore();
-  if (!ctx) {
+  const found = storage.getStore();
+  if (!found) {
     throw new InvalidArgumentError(
       `${what}() was called outside a running flow. Steps work only inside a flow's function (onScheduledFlow/defineFlow), while the runtime runs it.`,
     );
   }
-  return ctx;
+  return found instanceof InvocationContext ? found : found.ctx;
 }
 
 export function validateStepName(name: unknown): asserts name is string {

@@ -154,7 +154,7 @@ async function compensate(ctx: InvocationContext): Promise<number> {
     const startedAt = ctx.io.now();
     let step: StepRecord;
     try {
-      const scope = { suspended: false };
+      const scope = { ctx, suspended: false };
       await inStepScope(scope, () => c.undo(), undefined);
       if (scope.suspended) throw new InterruptSwallowedError(`${c.name}:compensate`);
       step = ctx.newStep({ call: ctx.engineCall(), key, name: `${c.name}:compensate`, kind: "compensate", ok: true, attempts: 1, startedAt, endedAt: ctx.io.now() });

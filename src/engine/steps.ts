@@ -115,7 +115,7 @@ async function executeStep<T>(
     const attempt = prior ? prior.attempts + 1 : 1;
     const startedAt = ctx.io.now();
     if (ctx.live) ctx.event({ at: startedAt, type: "step.started", step: key, attempt }, false);
-    const scope: StepScope = { suspended: false };
+    const scope: StepScope = { ctx, suspended: false };
     let value: T;
     let via: "fallback" | undefined;
     try {

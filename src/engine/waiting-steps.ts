@@ -175,7 +175,7 @@ async function pollRound(ctx: InvocationContext, next: NextCall, c: PollConfig, 
     const firstAt = prior?.firstAt ?? now;
     const round = (prior?.attempts ?? 0) + 1;
     const deadline = c.timeoutSeconds === undefined ? Infinity : firstAt + c.timeoutSeconds * 1000;
-    const scope: StepScope = { suspended: false };
+    const scope: StepScope = { ctx, suspended: false };
     let ok: boolean;
     try {
       ok = (await inStepScope(scope, fn, undefined)) === true;
