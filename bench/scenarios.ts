@@ -5,6 +5,7 @@
  * and JIT warm-up); the others are taken after a warm-up run, as a long-lived runtime would see them.
  * Waiting never reads flows' journals: it waits for the local queue to go idle and then reads records only.
  */
+import { getHeapSpaceStatistics } from "node:v8";
 import { closeSync, constants, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,12 +245,16 @@ async function main(): Promise<Record<string, number | string>> {
         const heapSleepingMb = mem.heapUsed / 1e6;
         const heapTotalSleepingMb = mem.heapTotal / 1e6;
         const externalSleepingMb = mem.external / 1e6;
+        // Where the committed heap is: V8 keeps new-space and old-space pages it grew into during the burst.
+        const spaces = Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size / 1e6]));
+        const newSpaceMb = spaces.new_space ?? 0;
+        const oldSpaceMb = spaces.old_space ?? 0;
         if (Date.now() > wakeAt - 1000) throw new Error(`scheduling took ${Math.round(scheduledMs)} ms: move wakeAt later`);
         // Timed from the instant they are all due (the flows' own timers may fire before this process's).
         while (finished < flows) await new Promise((r) => setTimeout(r, 5));
         const wakeAllMs = allDoneAt - wakeAt;
         await untilDone(rt, ids);
-        return { flows, scheduledMs, rssBeforeMb, rssSleepingMb, heapSleepingMb, heapTotalSleepingMb, externalSleepingMb, wakeAllMs, wakeUpsPerSec: flows / (wakeAllMs / 1000) };
+        return { flows, scheduledMs, rssBeforeMb, rssSleepingMb, heapSleepingMb, heapTotalSleepingMb, newSpaceMb, oldSpaceMb, externalSleepingMb, wakeAllMs, wakeUpsPerSec: flows / (wakeAllMs / 1000) };
       }
       default:
         throw new Error(`unknown scenario "${scenario}"`);
