@@ -24,7 +24,7 @@ export interface ChildHandle<F extends Flow = Flow> {
 export async function startChild<F extends Flow>(name: string, flowRef: FlowRef<F>, input: FlowInput<F>, options: { detached?: boolean } = {}): Promise<ChildHandle<F>> {
   const ctx = currentContext("startChild");
   const flow = resolveFlow(flowRef);
-  return ctx.track(
+  return ctx.activity.track(
     (async () => {
       const { key, call, done } = ctx.nextCall(name, "child");
       if (done) return journalValue<ChildHandle<F>>(done);

@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DeadlineExceededError, InvalidArgumentError, InvalidStepNameError, NonDeterminismError } from "../errors.js";
 import type { FlowRecord, HistoryEvent, StepKind, StepProgress, StepRecord, Wait } from "../schemas.js";
+import { StepActivity } from "./step-activity.js";
 import { InterruptError, StopSignal } from "./suspension.js";
 import type { Flow } from "../flow.js";
 
@@ -46,14 +47,6 @@ export interface NextCall {
   done?: StepRecord;
 }
 
-/** A step waiting for its suspension to be over, and how to try it again. */
-interface Parked {
-  /** The step's call index: parked steps are tried again in call order, as a replay would reach them. */
-  call: number;
-  again: () => Promise<unknown>;
-  resolve: (value: unknown) => void;
-}
-
 /**
  * What the flow's code finds in place of the context inside a step's own function: a step called there
  * cannot park, so it throws its suspension into that function (and says so here).
@@ -84,13 +77,8 @@ export class InvocationContext {
   /** The flow's own steps by call index (dense from 0); the engine's steps are found by key only. */
   private readonly byCall: Array<StepRecord | undefined> = [];
   private readonly occurrences = new Map<string, number>();
-  /** Steps running now (parked ones are not): the invocation ends only when none are. */
-  private active = 0;
-  private readonly idle: Array<() => void> = [];
-  private parked: Parked[] = [];
-  /** Resolves the invocation's wait for quiet: set while it waits. */
-  private quiet: (() => void) | undefined;
-  private quietCheck = false;
+  /** Which steps run and which are parked: the invocation ends when none runs. */
+  readonly activity = new StepActivity();
   /** Between invocations: no runner holds the flow, so no step may start. */
   private detached = false;
   /** Set when code ran while detached; such an execution is not continued. */
@@ -197,46 +185,7 @@ export class InvocationContext {
       throw signal;
     }
     this.waits.push(wait);
-    return new Promise<T>((resolve) => {
-      this.parked.push({ call, again, resolve: resolve as (value: unknown) => void });
-      this.checkQuiet();
-    });
-  }
-
-  /** Counts an evaluation of a step as running; it must call `end()` when it returns, throws or parks. */
-  begin(): void {
-    this.active++;
-  }
-
-  readonly end = (): void => {
-    if (--this.active > 0) return;
-    for (const wake of this.idle.splice(0)) wake();
-    this.checkQuiet();
-  };
-
-  /** Resolves once no step runs and at least one is parked, with a turn of the event loop to be sure. */
-  untilQuiet(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.quiet = resolve;
-      this.checkQuiet();
-    });
-  }
-
-  stopWaitingForQuiet(): void {
-    this.quiet = undefined;
-  }
-
-  private checkQuiet(): void {
-    if (!this.quiet || this.active > 0 || this.parked.length === 0 || this.quietCheck) return;
-    this.quietCheck = true;
-    setImmediate(() => {
-      this.quietCheck = false;
-      const quiet = this.quiet;
-      if (quiet && this.active === 0 && this.parked.length > 0) {
-        this.quiet = undefined;
-        quiet();
-      }
-    });
+    return new Promise<T>((resolve) => this.activity.park({ call, again, resolve: resolve as (value: unknown) => void }));
   }
 
   /** Ends an invocation: until `resume`, no step may start. */
@@ -246,7 +195,7 @@ export class InvocationContext {
 
   /** True when this execution can be continued by a later invocation instead of being replayed. */
   get continuable(): boolean {
-    return this.detached && !this.spoiled && this.parked.length > 0;
+    return this.detached && !this.spoiled && this.activity.hasParked;
   }
 
   /**
@@ -266,17 +215,14 @@ export class InvocationContext {
     this.replayed = 0;
     this.executed = 0;
     this.detached = false;
-    const parked = this.parked.sort((a, b) => a.call - b.call);
-    this.parked = [];
-    for (const p of parked) p.resolve(p.again());
+    for (const p of this.activity.takeParked()) p.resolve(p.again());
   }
 
   /** Lets go of a detached execution: its parked steps never settle, and it is left to the garbage collector. */
   abandon(): void {
     this.detached = true;
     this.spoiled = true;
-    this.parked = [];
-    this.quiet = undefined;
+    this.activity.dropParked();
   }
 
   addCompensation(key: string, name: string, undo: () => Promise<unknown> | unknown): void {
@@ -303,32 +249,10 @@ export class InvocationContext {
     return ENGINE_CALL_BASE + this.nextSeq;
   }
 
-  /**
-   * Counts a step that never parks as running until `p` settles, so the invocation waits for parallel
-   * branches before it ends; a rejection nobody awaits is handled here.
-   */
-  track<T>(p: Promise<T>): Promise<T> {
-    this.active++;
-    p.then(this.end, this.end);
-    return p;
-  }
-
-  /** Marks the promise of a step that may park (and counts itself) as handled when nobody awaits its rejection. */
-  handled<T>(p: Promise<T>): Promise<T> {
-    p.then(undefined, IGNORE);
-    return p;
-  }
-
-  async settleInflight(): Promise<void> {
-    while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-  }
-
   stop(reason: string): void {
     this.stopReason ??= reason;
   }
 }
-
-const IGNORE = () => undefined;
 
 // One store for both: a second AsyncLocalStorage would make every promise the flow creates cost more.
 const storage = new AsyncLocalStorage<InvocationContext | StepScope>();

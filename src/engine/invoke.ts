@@ -75,13 +75,13 @@ async function callFlow(ctx: InvocationContext): Promise<Settled> {
 const QUIET: unique symbol = Symbol("quiet");
 
 async function execute(ctx: InvocationContext, settled: Promise<Settled>): Promise<Outcome> {
-  const first = await Promise.race([settled, ctx.untilQuiet().then((): typeof QUIET => QUIET)]);
+  const first = await Promise.race([settled, ctx.activity.untilQuiet().then((): typeof QUIET => QUIET)]);
   let outcome: Outcome;
   if (first === QUIET) {
     outcome = await quietOutcome(ctx);
     if (outcome.kind !== "suspended") ctx.abandon();
   } else {
-    ctx.stopWaitingForQuiet();
+    ctx.activity.stopWaitingForQuiet();
     outcome = await settledOutcome(ctx, first);
     // The flow's function has returned: there is nothing left to continue.
     ctx.abandon();
@@ -109,7 +109,7 @@ async function quietOutcome(ctx: InvocationContext): Promise<Outcome> {
 }
 
 async function settledOutcome(ctx: InvocationContext, s: Settled): Promise<Outcome> {
-  await ctx.settleInflight();
+  await ctx.activity.settle();
   if (ctx.mode === "compensate") return { ...base(ctx), kind: "compensated", failures: await compensate(ctx) };
   const thrown = s.returned ? undefined : s.thrown;
   if (ctx.stopReason || isStopSignal(thrown)) return { ...base(ctx), kind: "stopped", reason: ctx.stopReason ?? String((thrown as Error).message) };

@@ -33,7 +33,7 @@ export async function waitForSignal<T = unknown>(name: string, options: { timeou
 }
 
 async function takeSignal<T>(ctx: InvocationContext, next: NextCall, name: string, schema: z.ZodType, options: { timeoutSeconds?: number }): Promise<T> {
-  ctx.begin();
+  ctx.activity.begin();
   try {
     const { key, call } = next;
     const now = ctx.io.now();
@@ -61,6 +61,6 @@ async function takeSignal<T>(ctx: InvocationContext, next: NextCall, name: strin
     ctx.progress[key] = { attempts: 0, firstAt };
     return ctx.park(call, { kind: "signal", step: key, name, ...(until !== undefined ? { until } : {}) }, () => takeSignal<T>(ctx, next, name, schema, options));
   } finally {
-    ctx.end();
+    ctx.activity.end();
   }
 }

@@ -85,11 +85,11 @@ function startStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunOptions<T
   try {
     next = ctx.nextCall(opts.name, kind);
   } catch (e) {
-    return ctx.track(Promise.reject(e));
+    return ctx.activity.track(Promise.reject(e));
   }
   const done = next.done;
-  if (!done) return ctx.handled(execute(next));
-  if (!done.ok) return ctx.track(Promise.reject(stepError(done)));
+  if (!done) return ctx.activity.handled(execute(next));
+  if (!done.ok) return ctx.activity.track(Promise.reject(stepError(done)));
   if (opts.compensate) ctx.addCompensation(next.key, opts.name, () => opts.compensate!(journalValue<T>(done)));
   return Promise.resolve(journalValue<T>(done));
 }
@@ -106,7 +106,7 @@ async function executeStep<T>(
   retryConfig: RetryConfig | undefined,
   fn: (attempt: StepAttempt) => Promise<T> | T,
 ): Promise<T> {
-  ctx.begin();
+  ctx.activity.begin();
   try {
     const { key, call } = next;
     const name = opts.name;
@@ -169,7 +169,7 @@ async function executeStep<T>(
     if (opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(stored));
     return stored;
   } finally {
-    ctx.end();
+    ctx.activity.end();
   }
 }
 
@@ -218,7 +218,7 @@ export function stepError(step: StepRecord): Error {
 /** Memoizes a value computed by `fn` (e.g. an id or a timestamp) so replays see the same value. */
 function valueStep<T>(what: string, name: string | undefined, fn: () => T): Promise<T> {
   const ctx = currentContext(what);
-  return ctx.track(
+  return ctx.activity.track(
     (async () => {
       const { key, call, done } = ctx.nextCall(name ?? `$${what}`, "value");
       if (done) return replay<T>(done);

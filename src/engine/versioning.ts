@@ -13,7 +13,7 @@ export async function patched(changeId: string): Promise<boolean> {
     return true;
   }
   if (ctx.hasHistoryBeyondCall()) return false;
-  return ctx.track(
+  return ctx.activity.track(
     (async () => {
       const { key, call, done } = ctx.nextCall(name, "value");
       if (done) return true;

@@ -36,7 +36,7 @@ export async function interrupt<S extends z.ZodType>(name: string, schema: S, op
 }
 
 async function awaitInterrupt<S extends z.ZodType>(ctx: InvocationContext, next: NextCall, name: string, schema: S, options: InterruptOptions<z.output<S>>): Promise<z.output<S>> {
-  ctx.begin();
+  ctx.activity.begin();
   try {
     const { key, call } = next;
     const now = ctx.io.now();
@@ -71,7 +71,7 @@ async function awaitInterrupt<S extends z.ZodType>(ctx: InvocationContext, next:
     const wait = { kind: "interrupt" as const, step: key, name, ...schemaField(schema), ...(until !== undefined ? { until } : {}) };
     return ctx.park(call, wait, () => awaitInterrupt(ctx, next, name, schema, options));
   } finally {
-    ctx.end();
+    ctx.activity.end();
   }
 }
 
@@ -89,9 +89,9 @@ export function waitingStep<T>(
   try {
     const next = ctx.nextCall(name, kind);
     if (next.done) return Promise.resolve(replayDone(next.done, next.key));
-    return ctx.handled(evaluate(next));
+    return ctx.activity.handled(evaluate(next));
   } catch (e) {
-    return ctx.track(Promise.reject(e));
+    return ctx.activity.track(Promise.reject(e));
   }
 }
 
@@ -139,7 +139,7 @@ function sleepStep(what: string, name: string, untilFn: (ctx: InvocationContext)
     return sleepOver(ctx, call, key, until);
   } catch (e) {
     const rejected = Promise.reject(e);
-    return ctx ? ctx.track(rejected) : rejected;
+    return ctx ? ctx.activity.track(rejected) : rejected;
   }
 }
 
@@ -152,7 +152,7 @@ function parkSleep(ctx: InvocationContext, call: number, key: string, until: num
     try {
       return sleepOver(ctx, call, key, until);
     } catch (e) {
-      return ctx.track(Promise.reject(e));
+      return ctx.activity.track(Promise.reject(e));
     }
   });
 }
@@ -167,7 +167,7 @@ export async function poll(config: PollConfig, fn: () => Promise<boolean> | bool
 }
 
 async function pollRound(ctx: InvocationContext, next: NextCall, c: PollConfig, fn: () => Promise<boolean> | boolean): Promise<void> {
-  ctx.begin();
+  ctx.activity.begin();
   try {
     const { key, call } = next;
     const prior = ctx.progress[key];
@@ -203,7 +203,7 @@ async function pollRound(ctx: InvocationContext, next: NextCall, c: PollConfig, 
     ctx.event({ type: "step.polled", step: key, attempt: round });
     return ctx.park(call, { kind: "poll", step: key, until, attempt: round + 1 }, () => pollRound(ctx, next, c, fn));
   } finally {
-    ctx.end();
+    ctx.activity.end();
   }
 }
 
@@ -217,7 +217,7 @@ export async function waitFor<F extends Flow>(name: string, _flow: F | { flow: F
 }
 
 async function awaitFlowsDone<F extends Flow>(ctx: InvocationContext, next: NextCall, name: string, ids: string[]): Promise<Array<Operation<FlowOutput<F>>>> {
-  ctx.begin();
+  ctx.activity.begin();
   try {
     const { key, call } = next;
     const records = await ctx.io.readFlows(ids);
@@ -240,6 +240,6 @@ async function awaitFlowsDone<F extends Flow>(ctx: InvocationContext, next: Next
     const until = now + Math.min(60, 2 ** Math.min(round, 6)) * 1000;
     return ctx.park(call, { kind: "flows", step: key, flowIds: open, until }, () => awaitFlowsDone<F>(ctx, next, name, ids));
   } finally {
-    ctx.end();
+    ctx.activity.end();
   }
 }
