@@ -163,7 +163,7 @@ export class InvocationContext {
   }
 
   /** The suspension signal for `wait`; throws DEADLINE_EXCEEDED instead when the flow's deadline has passed. */
-  suspend(wait: Wait): InterruptError {
+  private suspend(wait: Wait): InterruptError {
     const deadline = this.record.deadlineAt;
     if (deadline !== undefined && this.io.now() >= deadline) throw new DeadlineExceededError(this.record.id, deadline);
     return new InterruptError(wait);

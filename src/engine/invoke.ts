@@ -79,7 +79,6 @@ async function execute(ctx: InvocationContext, settled: Promise<Settled>): Promi
   let outcome: Outcome;
   if (first === QUIET) {
     outcome = await quietOutcome(ctx);
-    if (outcome.kind !== "suspended") ctx.abandon();
   } else {
     ctx.activity.stopWaitingForQuiet();
     outcome = await settledOutcome(ctx, first);

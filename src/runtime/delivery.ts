@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { ConflictError, FencedError, isFirestepError } from "../errors.js";
 import type { Flow } from "../flow.js";
 import type { InvocationContext, InvocationIO } from "../engine/invocation-context.js";
-import { continueFlow, invokeFlow, type Invocation, type Outcome } from "../engine/invoke.js";
+import { continueFlow, invokeFlow, type Outcome } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
 import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
@@ -74,9 +74,7 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     }
     core.publish(stored, { at: now, type: "flow.started", epoch: stored.epoch });
     // An execution this process kept from the flow's last suspension is continued when nobody ran the flow since.
-    let warm: InvocationContext | undefined;
-    if (claimed.status === "cancelled") core.warm.drop(record.id);
-    else warm = core.warm.take(record, flow);
+    const warm = core.warm.take(record, flow);
     try {
       return await runClaimed(core, flow, stored, loaded.steps, warm);
     } finally {
@@ -114,24 +112,6 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
   const invocation = warm ? continueFlow(warm, writer.record, io) : invokeFlow(flow, writer.record, journal, io, mode);
   if (warm) core.metrics.count("invocations_continued_total", { flow: flow.name });
   stopWith = (reason) => invocation.context.stop(reason);
-  const kept = { value: false };
-  try {
-    return await finishInvocation(core, flow, claimed, writer, invocation, () => writeFailure, kept);
-  } finally {
-    if (!kept.value) invocation.context.abandon();
-  }
-}
-
-/** Waits for the invocation's outcome, stores it, and enqueues what follows. */
-async function finishInvocation(
-  core: RuntimeCore,
-  flow: Flow,
-  claimed: FlowRecord,
-  writer: RunnerWriter,
-  invocation: Invocation,
-  writeFailure: () => { error: unknown } | undefined,
-  kept: { value: boolean },
-): Promise<DeliveryResult> {
   const stopHeartbeat = core.heartbeat(() => writer.write((r) => afterCheckpoint(r, 0, core.clock.now(), core.leaseMs)).catch(() => undefined));
   let outcome: Outcome;
   try {
@@ -140,8 +120,7 @@ async function finishInvocation(
     stopHeartbeat();
   }
   await writer.drain();
-  const failure = writeFailure();
-  if (failure) throw failure.error;
+  if (writeFailure) throw writeFailure.error;
   if (outcome.kind === "stopped") {
     core.metrics.count("invocations_stopped");
     return { result: "ran", outcome: "stopped", record: await handOver(core, writer) };
@@ -169,7 +148,7 @@ async function finishInvocation(
   // A failure's event was emitted live by the engine as it happened.
   if (outcome.kind !== "failed") core.publish(final, flowEvent);
   // Kept before the wake-up is enqueued, so that wake-up finds it.
-  if (outcome.kind === "suspended" && final.status !== "cancelled") kept.value = core.warm.keep(final, flow, invocation.context);
+  if (outcome.kind === "suspended") core.warm.keep(final, flow, invocation.context);
   await afterOutcome(core, final);
   return { result: "ran", outcome: outcome.kind, record: final };
 }

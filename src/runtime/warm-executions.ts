@@ -30,25 +30,33 @@ export class WarmExecutions {
     return this.byId.size;
   }
 
-  /** Keeps `context`, which suspended with `stored` as the flow's record; says whether it did (one that cannot be continued is not). */
-  keep(stored: FlowRecord, flow: Flow, context: InvocationContext): boolean {
+  /**
+   * Keeps `context`, which suspended with `stored` as the flow's record. One that cannot be continued, or
+   * of a cancelled flow (whose compensations run by replay), is not kept: nothing else holds it.
+   */
+  keep(stored: FlowRecord, flow: Flow, context: InvocationContext): void {
     this.drop(stored.id);
-    if (this.capacity <= 0 || !context.continuable) return false;
+    if (this.capacity <= 0 || stored.status === "cancelled" || !context.continuable) return;
     this.byId.set(stored.id, { context, flow, epoch: stored.epoch, stepCount: stored.stepCount, createdAt: stored.createdAt });
     if (this.byId.size > this.capacity) this.drop(this.byId.keys().next().value!);
-    return true;
   }
 
   /**
    * Takes the execution kept for the flow of `record` (read before this delivery's claim) when it is still
-   * the flow's latest: nobody else claimed the flow since (epoch) and its journal has not changed (step count).
+   * the flow's latest: nobody else claimed the flow since (epoch), its journal has not changed (step count),
+   * and it was not cancelled meanwhile (a cancelled flow's compensations run by replay).
    */
   take(record: FlowRecord, flow: Flow): InvocationContext | undefined {
     const warm = this.byId.get(record.id);
     if (!warm) return undefined;
     this.byId.delete(record.id);
     const current =
-      warm.flow === flow && warm.epoch === record.epoch && warm.stepCount === record.stepCount && warm.createdAt === record.createdAt && warm.context.continuable;
+      warm.flow === flow &&
+      warm.epoch === record.epoch &&
+      warm.stepCount === record.stepCount &&
+      warm.createdAt === record.createdAt &&
+      record.status !== "cancelled" &&
+      warm.context.continuable;
     if (current) return warm.context;
     warm.context.abandon();
     return undefined;
