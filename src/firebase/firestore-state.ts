@@ -53,7 +53,7 @@ export class LayoutCache {
 
   set(id: string, state: Cached): void {
     this.entries.delete(id);
-    const record = state.record && state.record.rev === state.rev ? deepFreeze(cloneData(state.record)) : undefined;
+    const record = state.record ? deepFreeze(cloneData(state.record)) : undefined;
     this.entries.set(id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta, ...(record ? { record } : {}) });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }

@@ -95,6 +95,12 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   const temps = new TempFiles(dir, stats);
   let ready: Promise<void> | undefined;
   let initialized = false;
+  /** Runs `fn` holding the flow's lock, once the store's directory is ready. */
+  const locked = <T>(id: string, fn: () => Promise<T>): Promise<T> =>
+    locks.run(id, async () => {
+      if (!initialized) await init();
+      return fn();
+    });
 
   const fileOf = (id: string, generation: number) => path.join(dir, flowFileName(id, generation));
 
@@ -215,10 +221,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const before = e.log.offset;
       writeOnce(e.fd, bytes, e.file);
       stats.bytesWritten += bytes.length;
-      // One byte more than the line: finding exactly the line says nothing else was appended.
+      // The file is append-only: ending exactly after our line says nothing else was appended, before or after it.
       let range = bytes;
       let won = true;
-      if (readAtSync(e.fd, before, bytes.length + 1, e.file).equals(bytes)) {
+      if (readAtSync(e.fd, before + bytes.length, 1, e.file).length === 0) {
         foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
       } else {
         range = await readToEnd(e.fd, before, e.file, 0);
@@ -280,8 +286,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     maxValueBytes: options.maxValueBytes ?? 4 * 1024 * 1024,
 
     create(record: FlowRecord, events: HistoryEvent[] = []) {
-      return locks.run(record.id, async () => {
-        if (!initialized) await init();
+      return locked(record.id, async () => {
         const id = record.id;
         const line: LogLine = { op: "create", rev: record.rev, nonce: randomUUID(), record, ...(events.length ? { events } : {}) };
         const { bytes } = encodeLine(line);
@@ -322,24 +327,21 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     },
 
     get(id) {
-      return locks.run(id, async () => {
-        if (!initialized) await init();
+      return locked(id, async () => {
         const { entry } = await find(id);
         return entry ? cloneData(entry.log.record!) : undefined;
       });
     },
 
     load(id): Promise<LoadedFlow | undefined> {
-      return locks.run(id, async () => {
-        if (!initialized) await init();
+      return locked(id, async () => {
         const { entry } = await find(id);
         return entry ? { record: cloneData(entry.log.record!), steps: entry.log.steps.slice() } : undefined;
       });
     },
 
     commit(id, commit: Commit) {
-      return locks.run(id, async () => {
-        if (!initialized) await init();
+      return locked(id, async () => {
         // Trust the cache only when it agrees with the caller; a stale cache just costs a conflict.
         let entry = entries.get(id);
         if (entry && !entry.log.deleted && entry.log.record!.rev === commit.expectRev) remember(entry);
@@ -360,8 +362,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     },
 
     history(id) {
-      return locks.run(id, async () => {
-        if (!initialized) await init();
+      return locked(id, async () => {
         const { entry } = await find(id);
         return entry ? cloneData(currentHistory(entry.log)) : [];
       });
@@ -382,8 +383,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     },
 
     delete(id, expectRev) {
-      return locks.run(id, async () => {
-        if (!initialized) await init();
+      return locked(id, async () => {
         const { entry } = await find(id);
         if (!entry) return;
         if (entry.log.record!.rev !== expectRev) throw new ConflictError(id, `expected rev ${expectRev}, found ${entry.log.record!.rev}`);

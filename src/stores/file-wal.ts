@@ -192,7 +192,6 @@ export class GroupCommit {
   }
 
   private async openSegment(): Promise<SegmentFile> {
-    if (this.segment) return this.segment;
     const file = path.join(this.dir, `${this.name}.${this.segments++}`);
     // Its name must be found after a crash.
     this.segment = await SegmentFile.create(file, SEGMENT_MAX_BYTES, this.stats, () => this.syncDir(false));
