@@ -1,4 +1,4 @@
-/** The file store's two small concurrency helpers. */
+/** The file store's small concurrency helpers. */
 
 /** Runs tasks one at a time per key, in call order; different keys run concurrently. */
 export class KeyedLock {
@@ -21,6 +21,26 @@ export class KeyedLock {
   /** Resolves once no task runs or waits. */
   async idle(): Promise<void> {
     while (this.tails.size) await Promise.all(this.tails.values());
+  }
+}
+
+/** Lets at most `limit` tasks run at once; the others wait their turn, in order. */
+export class Gate {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running < this.limit) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the slot is handed over
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 }
 

@@ -218,32 +218,6 @@ export async function readRange(fd: number, from: number, to: number, file: stri
   return done === buf.length ? buf : buf.subarray(0, done);
 }
 
-/**
- * Reads a file from `from` to its end (as it is when read). The first `probe` bytes are read synchronously:
- * for bytes just written, or a file mostly read before, the page cache answers faster than a thread-pool
- * round trip. The rest, if any, is read in the thread pool.
- */
-export async function readToEnd(fd: number, from: number, file: string, probe: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let at = from;
-  let ask = 64 * 1024;
-  if (probe > 0) {
-    const buf = readAtSync(fd, from, probe, file);
-    if (buf.length < probe) return buf; // a short read of a regular file ends at its end
-    chunks.push(buf);
-    at += buf.length;
-  }
-  for (;;) {
-    const buf = Buffer.allocUnsafe(ask);
-    const n = await new Promise<number>((resolve, reject) => fs.read(fd, buf, 0, ask, at, (e, bytes) => (e ? reject(unavailable(e, "read", file)) : resolve(bytes))));
-    chunks.push(n < ask ? buf.subarray(0, n) : buf);
-    if (n < ask) break;
-    at += n;
-    ask = Math.min(ask * 2, 1024 * 1024);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-}
-
 /** One pread of up to `length` bytes at `from`, synchronously (for bytes the page cache holds). */
 export function readAtSync(fd: number, from: number, length: number, file: string): Buffer {
   const buf = Buffer.allocUnsafe(length);

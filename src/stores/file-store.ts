@@ -25,14 +25,14 @@ import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
-import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, readToEnd, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
 import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
 import { FLOW_FILE_PATTERN, flowFileName } from "./file-names.js";
 import { emptyStats, type FileStoreStats } from "./file-stats.js";
 import { GroupCommit } from "./file-wal.js";
 import { recoverSegments } from "./file-wal-recovery.js";
 import { discard, removeStaleTemps, TempFiles, type TempFile } from "./file-temps.js";
-import { KeyedLock, mapLimit } from "./file-concurrency.js";
+import { Gate, KeyedLock, mapLimit } from "./file-concurrency.js";
 import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
 
 export interface FileStoreOptions {
@@ -74,7 +74,14 @@ interface Found {
 }
 
 const LIST_PARALLELISM = 32;
-/** Bytes a warm catch-up reads on the event loop before going to the thread pool. */
+/**
+ * Flows with a call under way at once (the others wait their turn). A call holds a descriptor or two until
+ * it ends, even when its flow's cached entry is closed meanwhile, so this bounds what a burst of calls on
+ * many flows holds open: without it, 3,000 concurrent creates or reads exhausted a default limit of 1,024
+ * descriptors. The group commit still batches up to this many flows' writes.
+ */
+const FLOWS_AT_ONCE = 128;
+/** The most bytes a warm catch-up reads on the event loop; more are read in the thread pool. */
 const CATCH_UP_PROBE = 16 * 1024;
 /** Files whose durable length is remembered after their entry leaves the cache. */
 const DURABLE_MEMORY = 100_000;
@@ -93,14 +100,17 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   const locks = new KeyedLock();
   const group = new GroupCommit(dir, stats);
   const temps = new TempFiles(dir, stats);
+  const working = new Gate(FLOWS_AT_ONCE);
   let ready: Promise<void> | undefined;
   let initialized = false;
-  /** Runs `fn` holding the flow's lock, once the store's directory is ready. */
+  /** Runs `fn` holding the flow's lock and a working slot, once the store's directory is ready. */
   const locked = <T>(id: string, fn: () => Promise<T>): Promise<T> =>
-    locks.run(id, async () => {
-      if (!initialized) await init();
-      return fn();
-    });
+    locks.run(id, () =>
+      working.run(async () => {
+        if (!initialized) await init();
+        return fn();
+      }),
+    );
 
   const fileOf = (id: string, generation: number) => path.join(dir, flowFileName(id, generation));
 
@@ -154,10 +164,15 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     await closeFd(e.fd);
   }
 
-  /** Folds whatever was appended since the entry's last read. */
-  async function catchUp(e: Entry): Promise<void> {
+  /**
+   * Folds whatever was appended since the entry's last read, up to `size` (the file's length now). Reading
+   * exactly that many bytes keeps a buffer per read as small as the news; a small tail of a file already
+   * open is read on the event loop (the page cache holds it), a cold file in the thread pool.
+   */
+  async function catchUp(e: Entry, size = fstat(e.fd, e.file).size): Promise<void> {
     const before = e.log.offset;
-    const chunk = await readToEnd(e.fd, before, e.file, before > 0 ? CATCH_UP_PROBE : 0);
+    if (size <= before) return;
+    const chunk = before > 0 && size - before <= CATCH_UP_PROBE ? readAtSync(e.fd, before, size - before, e.file) : await readRange(e.fd, before, size, e.file);
     if (chunk.length > 0) {
       foldChunk(e.log, chunk);
       stats.bytesRead += chunk.length;
@@ -181,11 +196,11 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const file = fileOf(id, generation);
       const fd = await openLog(file);
       if (fd === undefined) return { entry: undefined, generation, unreclaimed };
-      const { ino } = fstat(fd, file);
+      const { ino, size } = fstat(fd, file);
       const known = durableLengths.get(file);
       const durable = known && known[0] === ino ? known[1] : 0;
       const e: Entry = { id, generation, file, fd, ino, closed: false, durable, log: emptyLog(id, path.basename(file), true) };
-      await guarded(e, () => catchUp(e));
+      await guarded(e, () => catchUp(e, size));
       if (!e.log.started) {
         // A create cut short by a crash before it was acknowledged (its content and its name are made
         // durable together, after the link): the generation is void and the next one takes its place.
@@ -227,7 +242,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       if (readAtSync(e.fd, before + bytes.length, 1, e.file).length === 0) {
         foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
       } else {
-        range = await readToEnd(e.fd, before, e.file, 0);
+        range = await readRange(e.fd, before, fstat(e.fd, e.file).size, e.file);
         stats.bytesRead += range.length;
         won = foldChunk(e.log, range, line.nonce);
       }

@@ -1,6 +1,7 @@
 /**
- * Two OS processes sharing one file store directory. The child script is plain JavaScript, so the store is
- * compiled first (with tsc, into a temporary folder under node_modules/.cache, so it is never stale).
+ * The file store in child processes: two sharing one directory, and one under a limit of open files. The
+ * child scripts are plain JavaScript, so the store is compiled first (with tsc, into a temporary folder
+ * under node_modules/.cache, so it is never stale).
  */
 import { execFile, execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -15,6 +16,7 @@ import { sampleRecord } from "../../src/testing/store-contract.js";
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
 const racer = join(import.meta.dirname, "fixtures/file-store-racer.mjs");
+const burst = join(import.meta.dirname, "fixtures/file-store-burst.mjs");
 
 let build: string;
 let dir: string;
@@ -63,4 +65,19 @@ describe("file store shared by two processes", () => {
     // Both made progress (a run where one process finished before the other started proves little).
     for (const o of outputs) expect(o.won.length).toBeGreaterThan(0);
   });
+});
+
+describe("file store in a process with a limit of open files", () => {
+  it("a burst of calls on 3,000 different flows at once fits in the usual limit of 1,024 open files", async () => {
+    // Each call holds a descriptor or two while it runs: with no bound on the calls under way at once,
+    // this burst failed with EMFILE (its creates first).
+    const burstDir = await mkdtemp(join(tmpdir(), "firestep-file-burst-"));
+    try {
+      const module = join(build, "src/stores/file-store.js");
+      const { stdout } = await run("bash", ["-c", 'ulimit -n 1024 && exec "$0" "$@"', process.execPath, burst, module, burstDir, "3000"]);
+      expect(JSON.parse(stdout)).toEqual({ created: 3000, read: 3000, committed: 3000, left: 0 });
+    } finally {
+      await rm(burstDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
