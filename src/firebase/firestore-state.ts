@@ -4,7 +4,7 @@
  * Also the journals it holds, and the gRPC status codes the store tells apart.
  */
 import type { Timestamp } from "firebase-admin/firestore";
-import { cloneData, deepFreeze } from "../json-value.js";
+import { cloneData, frozenCopy } from "../json-value.js";
 import type { FlowRecord, StepRecord } from "../schemas.js";
 import type { Meta, PageData } from "./firestore-layout.js";
 
@@ -53,7 +53,7 @@ export class LayoutCache {
 
   set(id: string, state: Cached): void {
     this.entries.delete(id);
-    const record = state.record ? deepFreeze(cloneData(state.record)) : undefined;
+    const record = state.record ? frozenCopy(state.record) : undefined;
     this.entries.set(id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta, ...(record ? { record } : {}) });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }

@@ -37,42 +37,60 @@ export class RunnerWriter {
     extra: { steps?: StepRecord[]; events?: HistoryEvent[]; truncateFrom?: number } = {},
     onError?: (e: unknown) => void,
   ): Promise<FlowRecord> {
-    const start = () => this.commitWithRetry(next, extra, onError);
+    const start = () => this.attempt(next, extra, onError, 0);
     const p = this.pending++ === 0 ? start() : this.tail.then(start, start);
     this.tail = p;
     return p;
   }
 
-  private async commitWithRetry(
+  /**
+   * One try at a write. It runs once per step, so it chains on the store's promise rather than awaiting
+   * it in an async function (one promise fewer; AsyncLocalStorage hooks each). A conflict goes on in `retry`.
+   */
+  private attempt(next: (r: FlowRecord) => FlowRecord, extra: Omit<Commit, "expectRev" | "record">, onError: ((e: unknown) => void) | undefined, tries: number): Promise<FlowRecord> {
+    const base = this.current;
+    let stored: Promise<FlowRecord>;
+    try {
+      const commit: Commit = { expectRev: base.rev, record: next(base) };
+      if (extra.steps) commit.steps = extra.steps;
+      if (extra.events) commit.events = extra.events;
+      if (extra.truncateFrom !== undefined) commit.truncateFrom = extra.truncateFrom;
+      stored = this.store.commit(base.id, commit);
+    } catch (e) {
+      stored = Promise.reject(e);
+    }
+    return stored.then(
+      (record) => {
+        this.current = record;
+        this.pending--;
+        return record;
+      },
+      (e: unknown) => this.retry(e, base.id, next, extra, onError, tries),
+    );
+  }
+
+  /** After a failed try: a conflict re-reads the record and tries again; anything else ends the write. */
+  private async retry(
+    error: unknown,
+    id: string,
     next: (r: FlowRecord) => FlowRecord,
     extra: Omit<Commit, "expectRev" | "record">,
     onError: ((e: unknown) => void) | undefined,
+    tries: number,
   ): Promise<FlowRecord> {
     try {
-      for (let i = 0; ; i++) {
-        const base = this.current;
-        const commit: Commit = { expectRev: base.rev, record: next(base) };
-        if (extra.steps) commit.steps = extra.steps;
-        if (extra.events) commit.events = extra.events;
-        if (extra.truncateFrom !== undefined) commit.truncateFrom = extra.truncateFrom;
-        try {
-          this.current = await this.store.commit(base.id, commit);
-          return this.current;
-        } catch (e) {
-          if (!(e instanceof ConflictError) || i >= MAX_CONFLICT_RETRIES) throw e;
-          const fresh = await this.store.get(base.id);
-          if (!fresh) throw new FlowNotFoundError(base.id);
-          if (fresh.epoch !== this.epoch) throw new FencedError(base.id, this.epoch, fresh.epoch);
-          this.current = fresh;
-          this.onInterference(fresh);
-        }
-      }
+      if (!(error instanceof ConflictError) || tries >= MAX_CONFLICT_RETRIES) throw error;
+      const fresh = await this.store.get(id);
+      if (!fresh) throw new FlowNotFoundError(id);
+      if (fresh.epoch !== this.epoch) throw new FencedError(id, this.epoch, fresh.epoch);
+      this.current = fresh;
+      this.onInterference(fresh);
     } catch (e) {
+      this.pending--;
       onError?.(e);
       throw e;
-    } finally {
-      this.pending--;
     }
+    return this.attempt(next, extra, onError, tries + 1);
   }
 
   /** Waits for queued writes to finish. */

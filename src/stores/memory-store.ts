@@ -5,7 +5,7 @@
  * change once written, so the store freezes its copy and every load shares it.
  */
 import { ConflictError } from "../errors.js";
-import { cloneData, deepFreeze } from "../json-value.js";
+import { cloneData, frozenCopy } from "../json-value.js";
 import { HISTORY_LIMIT, type Commit, type FlowStore, type ListPage, type ListQuery, type LoadedFlow } from "../ports.js";
 import type { FlowRecord, HistoryEvent, StepRecord } from "../schemas.js";
 import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
@@ -51,7 +51,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FlowStore {
       checkCommit(id, e?.record, commit);
       const entry = e!;
       if (commit.truncateFrom !== undefined) entry.steps = entry.steps.filter((s) => s.seq < commit.truncateFrom!);
-      if (commit.steps?.length) for (const s of commit.steps) entry.steps.push(deepFreeze(copy(s)));
+      if (commit.steps?.length) for (const s of commit.steps) entry.steps.push(frozenCopy(s));
       if (commit.events?.length) appendHistory(entry, commit.events);
       entry.record = copy(commit.record);
       return commit.record;

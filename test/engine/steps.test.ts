@@ -172,12 +172,14 @@ describe("retries", () => {
     expect(JSON.stringify(op)).not.toContain("at ");
   });
 
-  it("rejects an invalid retryConfig with a clear error", async () => {
+  it("rejects an invalid retryConfig with a clear error, before the step's function runs", async () => {
+    let ran = false;
     const flow = defineFlow({ name: "badRetry", input: z.void(), output: z.number() }, async () =>
-      run({ name: "x", retryConfig: { maxAttempts: 0 } }, () => 1),
+      run({ name: "x", retryConfig: { maxAttempts: 0 } }, () => ((ran = true), 1)),
     );
     t = createTestRuntime();
     const op = await t.run(flow, undefined);
+    expect(ran).toBe(false);
     expect(op.result).toMatchObject({ error: { code: "INVALID_ARGUMENT" } });
     expect((op.result as { error: { message: string } }).error.message).toMatch(/retryConfig of step "x"/);
   });
