@@ -27,6 +27,13 @@ export interface Commit {
   truncateFrom?: number;
   /** History events to append; stores keep the newest `HISTORY_LIMIT`. */
   events?: HistoryEvent[];
+  /**
+   * The store may make this write durable together with the flow's next one instead of before it returns,
+   * so a crash of the machine in between may lose it (it is read back at once all the same). The runtime
+   * asks it for a claim: every invocation writes the flow durably again before its delivery is acknowledged,
+   * and a lost claim is a crash just before the claim.
+   */
+  durableWithNext?: boolean;
 }
 
 export interface ListQuery {

@@ -66,7 +66,8 @@ export async function deliverTask(core: RuntimeCore, task: WakeTask, meta: Deliv
     const woke = record.waits.length ? [{ at: now, type: "flow.woke" as const, epoch: claimed.epoch }] : [];
     let stored: FlowRecord;
     try {
-      stored = await core.store.commit(record.id, { expectRev: record.rev, record: claimed, events: [...woke, { at: now, type: "flow.started", epoch: claimed.epoch }] });
+      // Made durable with the invocation's first write (a step, or its outcome), which always follows: one sync fewer per wake-up.
+      stored = await core.store.commit(record.id, { expectRev: record.rev, record: claimed, events: [...woke, { at: now, type: "flow.started", epoch: claimed.epoch }], durableWithNext: true });
     } catch (e) {
       await release();
       if (e instanceof ConflictError) continue;

@@ -62,6 +62,8 @@ interface Entry {
   closed: boolean;
   /** Bytes of the file known to be durable (synced, or logged in a synced segment). */
   durable: number;
+  /** Lines this entry appended from `at` on that wait to be made durable with its next write (durableWithNext). */
+  deferred?: { at: number; bytes: Buffer };
   log: FlowLog;
 }
 
@@ -230,7 +232,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
    * Appends one line claiming rev `line.rev`, durably, and says whether it won that rev. Either way the
    * entry's state is up to date with the file afterwards.
    */
-  function append(e: Entry, line: LogLine): Promise<boolean> {
+  function append(e: Entry, line: LogLine, durableWithNext = false): Promise<boolean> {
     return guarded(e, async () => {
       const { bytes } = encodeLine(line);
       const before = e.log.offset;
@@ -247,13 +249,30 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
         won = foldChunk(e.log, range, line.nonce);
       }
       if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
+      if (!sync) return won;
+      const d = e.deferred;
+      if (durableWithNext && range === bytes && (!d || d.at + d.bytes.length === before)) {
+        e.deferred = d ? { at: d.at, bytes: Buffer.concat([d.bytes, bytes]) } : { at: before, bytes };
+        return won;
+      }
       // Also makes a racing winner's line durable before a loser reports.
-      if (sync) await makeDurable(e, before, range, false);
+      await makeDurable(e, before, range, false);
       return won;
     });
   }
 
+  /**
+   * Makes `bytes` at `offset` durable, with the lines deferred just before them: one record in the segment.
+   * Deferred lines that are not right before (another writer appended between) are left to the direct
+   * sync that a range with a non-durable prefix gets.
+   */
   async function makeDurable(e: Entry, offset: number, bytes: Buffer, linked: boolean): Promise<void> {
+    const d = e.deferred;
+    e.deferred = undefined;
+    if (d && d.at + d.bytes.length === offset) {
+      offset = d.at;
+      bytes = Buffer.concat([d.bytes, bytes]);
+    }
     await group.durable({ fd: e.fd, file: e.file, offset, bytes, prefixDurable: e.durable >= offset, linked });
     e.durable = Math.max(e.durable, offset + bytes.length);
   }
@@ -370,7 +389,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
           ...(commit.steps?.length ? { steps: commit.steps } : {}),
           ...(commit.truncateFrom !== undefined ? { truncateFrom: commit.truncateFrom } : {}),
           ...(commit.events?.length ? { events: commit.events } : {}),
-        });
+        }, commit.durableWithNext);
         if (!won) throw new ConflictError(id, entry!.log.deleted ? "the flow was deleted" : `another writer committed rev ${commit.expectRev + 1} first`);
         return commit.record; // the caller's own object: the store keeps a copy of its own
       });

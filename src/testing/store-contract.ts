@@ -81,6 +81,21 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(loaded?.steps).toEqual([sampleStep(0)]);
     });
 
+    it("reads a commit made durable with the next back at once, and keeps it when the next commit follows", async () => {
+      const store = await open();
+      const r = sampleRecord();
+      await store.create(r);
+      const claimed = bump(r, { status: "running", epoch: 1 });
+      await store.commit(r.id, { expectRev: 0, record: claimed, durableWithNext: true });
+      expect(await store.get(r.id)).toEqual(claimed);
+      const next = bump(claimed, { stepCount: 1 });
+      await expect(store.commit(r.id, { expectRev: 0, record: bump(r), durableWithNext: true })).rejects.toBeInstanceOf(ConflictError);
+      await store.commit(r.id, { expectRev: 1, record: next, steps: [sampleStep(0)] });
+      const loaded = await store.load(r.id);
+      expect(loaded?.record).toEqual(next);
+      expect(loaded?.steps).toEqual([sampleStep(0)]);
+    });
+
     it("rejects a commit to a flow that does not exist", async () => {
       const store = await open();
       const r = sampleRecord();

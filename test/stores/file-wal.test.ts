@@ -1,7 +1,7 @@
 /**
  * The file store's write-ahead segments after a crash: every acknowledged commit survives a machine crash
  * (flow files lost what the segment covers), whether it shared its segment write with other flows' or was
- * logged alone; a process crash adopts the dead process's segment without rewriting anything, a live
+ * logged alone, and a commit made durable with the next is logged with it; a process crash adopts the dead process's segment without rewriting anything, a live
  * process's segment is left alone, and a torn record in a segment is ignored without resurrecting a
  * deleted flow.
  */
@@ -21,9 +21,9 @@ const work = fs.mkdtempSync(path.join(tmpdir(), "firestep-wal-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const OTHER_BOOT = ".wal.00000000-0000-0000-0000-000000000000";
 
-async function runWriter(dir: string, flows: number): Promise<string> {
+async function runWriter(dir: string, flows: number, mode = ""): Promise<string> {
   expect(fs.existsSync(storeModule), "dist/ is missing: run `npm run build` (npm test does it first)").toBe(true);
-  const proc = spawn(process.execPath, [child, storeModule, dir, String(flows)], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [child, storeModule, dir, String(flows), mode], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   await new Promise<void>((resolve) => proc.stdout.on("data", (d) => ((out += d), out.includes("done\n") && resolve())));
   proc.kill("SIGKILL");
@@ -81,6 +81,23 @@ describe("file store write-ahead segments after a crash", () => {
     const store = createFileStore({ dir });
     expect((await store.load("flow-0"))!.steps.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4]);
     expect(wals(dir)).toEqual([]);
+    await store.close?.();
+  });
+
+  it("logs a commit made durable with the next together with that next one, so both survive a machine crash", async () => {
+    const dir = fs.mkdtempSync(path.join(work, "deferred-"));
+    const out = await runWriter(dir, 1, "defer");
+    expect(acked(out)).toHaveLength(5);
+    const [wal] = wals(dir);
+    const records = decodeRecords(fs.readFileSync(path.join(dir, wal!)));
+    // The create, commit 0, commits 1 + 2 in one record, commits 3 + 4 in one record: three syncs for five commits.
+    expect(records.map((r) => r.created)).toEqual([true, false, false, false]);
+    expect(Buffer.concat(records.map((r) => r.bytes))).toEqual(fs.readFileSync(path.join(dir, flowFileName("flow-0", 0))));
+
+    fs.unlinkSync(path.join(dir, flowFileName("flow-0", 0)));
+    asOtherBoot(dir);
+    const store = createFileStore({ dir });
+    expect((await store.load("flow-0"))!.steps.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4]);
     await store.close?.();
   });
 
