@@ -8,8 +8,7 @@ import { serializeError } from "../errors.js";
 import { jsonCopy } from "../json-value.js";
 import type { z } from "zod";
 import { currentContext, type InvocationContext, type NextCall } from "./invocation-context.js";
-import { journalValue } from "./steps.js";
-import { waitingStep } from "./waiting-steps.js";
+import { journalStep, journalValue } from "./steps.js";
 
 const PREFIX = "signal:";
 
@@ -18,7 +17,7 @@ export async function waitForSignal<T = unknown>(name: string, options: { timeou
   const ctx = currentContext("waitForSignal");
   const schema = ctx.flow.signals?.[name];
   if (!schema) throw new InvalidArgumentError(`Flow "${ctx.flow.name}" waits for signal "${name}" but does not declare it: add it to the flow's signals.`);
-  return waitingStep(
+  return journalStep(
     ctx,
     `${PREFIX}${name}`,
     "signal",

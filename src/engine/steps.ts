@@ -81,22 +81,40 @@ function retryPolicy(step: string, config: RetryConfig | undefined): ResolvedRet
   return config ? resolveRetryConfig(step, config) : undefined;
 }
 
-/**
- * Finds the step's journal entry: a completed step settles at once (a replay costs no async function), one
- * not yet run is executed. A replay-order error rejects the step's promise, as if thrown inside it.
- */
+/** Finds the step's journal entry: a completed step replays (and registers its undo), one not yet run is executed. */
 function startStep<T>(ctx: InvocationContext, kind: StepKind, opts: RunOptions<T>, execute: (next: NextCall) => Promise<T>): Promise<T> {
-  let next: NextCall;
+  return journalStep(
+    ctx,
+    opts.name,
+    kind,
+    (done, key) => {
+      const value = replay<T>(done);
+      if (opts.compensate) ctx.addCompensation(key, opts.name, () => opts.compensate!(journalValue<T>(done)));
+      return value;
+    },
+    execute,
+  );
+}
+
+/**
+ * Looks a step up in the journal: a completed one settles at once through `replayDone` (a replay costs no
+ * async function), any other runs `evaluate` (which may park). Errors, a replay-order error included,
+ * reject the step's promise, as if thrown inside it.
+ */
+export function journalStep<T>(
+  ctx: InvocationContext,
+  name: string,
+  kind: StepKind,
+  replayDone: (done: StepRecord, key: string) => T,
+  evaluate: (next: NextCall) => Promise<T>,
+): Promise<T> {
   try {
-    next = ctx.nextCall(opts.name, kind);
+    const next = ctx.nextCall(name, kind);
+    if (next.done) return Promise.resolve(replayDone(next.done, next.key));
+    return ctx.activity.handled(evaluate(next));
   } catch (e) {
     return ctx.activity.track(Promise.reject(e));
   }
-  const done = next.done;
-  if (!done) return ctx.activity.handled(execute(next));
-  if (!done.ok) return ctx.activity.track(Promise.reject(stepError(done)));
-  if (opts.compensate) ctx.addCompensation(next.key, opts.name, () => opts.compensate!(journalValue<T>(done)));
-  return Promise.resolve(journalValue<T>(done));
 }
 
 /** What a step run for the first time needs on its way: its call, options, attempt and when it started. */

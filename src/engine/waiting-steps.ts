@@ -7,11 +7,11 @@ import { z } from "zod";
 import { formatIssues, InterruptSwallowedError, InterruptTimeoutError, InvalidArgumentError, PollTimeoutError, serializeError } from "../errors.js";
 import type { Flow, FlowOutput } from "../flow.js";
 import { jsonCopy } from "../json-value.js";
-import { isFinished, type StepKind, type StepRecord } from "../schemas.js";
+import { isFinished } from "../schemas.js";
 import { currentContext, inStepScope, type InvocationContext, type NextCall, type StepScope } from "./invocation-context.js";
 import { toOperation, type Operation } from "./operation.js";
 import { pollDelaySeconds, PollConfigSchema, type PollConfig } from "./retry-policy.js";
-import { replay, stepError } from "./steps.js";
+import { journalStep, replay, stepError } from "./steps.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
 
 export interface InterruptOptions<T> {
@@ -29,7 +29,7 @@ export async function interrupt<S extends z.ZodType>(name: string, schema: S, op
   if (options.timeoutSeconds !== undefined && !(options.timeoutSeconds > 0)) {
     throw new InvalidArgumentError(`timeoutSeconds of interrupt "${name}" must be a positive number of seconds.`);
   }
-  return waitingStep(ctx, name, "interrupt", (done, key) => {
+  return journalStep(ctx, name, "interrupt", (done, key) => {
     if (ctx.inbox[key]) ctx.consumedInbox.add(key);
     return replay<z.output<S>>(done);
   }, (next) => awaitInterrupt(ctx, next, name, schema, options));
@@ -72,26 +72,6 @@ async function awaitInterrupt<S extends z.ZodType>(ctx: InvocationContext, next:
     return ctx.park(call, wait, () => awaitInterrupt(ctx, next, name, schema, options));
   } finally {
     ctx.activity.end();
-  }
-}
-
-/**
- * Looks a step that may wait up in the journal: a completed one replays at once through `replayDone`,
- * any other runs `evaluate` (which may park). Errors reject the step's promise, as if thrown inside it.
- */
-export function waitingStep<T>(
-  ctx: InvocationContext,
-  name: string,
-  kind: StepKind,
-  replayDone: (done: StepRecord, key: string) => T,
-  evaluate: (next: NextCall) => Promise<T>,
-): Promise<T> {
-  try {
-    const next = ctx.nextCall(name, kind);
-    if (next.done) return Promise.resolve(replayDone(next.done, next.key));
-    return ctx.activity.handled(evaluate(next));
-  } catch (e) {
-    return ctx.activity.track(Promise.reject(e));
   }
 }
 
@@ -163,7 +143,7 @@ export async function poll(config: PollConfig, fn: () => Promise<boolean> | bool
   const parsed = PollConfigSchema.safeParse(config);
   if (!parsed.success) throw new InvalidArgumentError(`poll() config is invalid: ${formatIssues(parsed.error)}.`);
   const c = parsed.data;
-  return waitingStep(ctx, c.name, "poll", (done) => void replay(done), (next) => pollRound(ctx, next, c, fn));
+  return journalStep(ctx, c.name, "poll", (done) => void replay(done), (next) => pollRound(ctx, next, c, fn));
 }
 
 async function pollRound(ctx: InvocationContext, next: NextCall, c: PollConfig, fn: () => Promise<boolean> | boolean): Promise<void> {
@@ -213,7 +193,7 @@ export async function waitFor<F extends Flow>(name: string, _flow: F | { flow: F
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || !id)) {
     throw new InvalidArgumentError(`waitFor("${name}") needs an array of flow ids.`);
   }
-  return waitingStep(ctx, name, "waitFor", (done) => replay<Array<Operation<FlowOutput<F>>>>(done), (next) => awaitFlowsDone<F>(ctx, next, name, ids));
+  return journalStep(ctx, name, "waitFor", (done) => replay<Array<Operation<FlowOutput<F>>>>(done), (next) => awaitFlowsDone<F>(ctx, next, name, ids));
 }
 
 async function awaitFlowsDone<F extends Flow>(ctx: InvocationContext, next: NextCall, name: string, ids: string[]): Promise<Array<Operation<FlowOutput<F>>>> {

@@ -25,24 +25,17 @@ const threeNaps = defineFlow({ name: "warm-three-naps", input: z.void(), output:
 });
 
 describe("warm executions", () => {
-  it("continues a flow that suspended in this process where it waits, replaying nothing", async () => {
+  it.each([
+    { how: "continues a flow that suspended in this process where it waits, replaying nothing", warmExecutions: 10, calls: 1, continuations: 3, replays: 0 },
+    { how: "replays from the first step at every wake-up when warmExecutions is 0", warmExecutions: 0, calls: 4, continuations: 0, replays: 2 + 4 + 6 },
+  ])("$how", async ({ warmExecutions, calls, continuations, replays }) => {
     entered = 0;
-    t = createTestRuntime({ warmExecutions: 10 });
+    t = createTestRuntime({ warmExecutions });
     const op = await t.run(threeNaps, undefined);
     expect(op.result).toEqual({ response: ["s0", "s1", "s2"] });
-    expect(entered).toBe(1);
-    expect(continued(t, threeNaps.name)).toBe(3);
-    expect(replayed(t, threeNaps.name)).toBe(0);
-  });
-
-  it("replays from the first step at every wake-up when warmExecutions is 0", async () => {
-    entered = 0;
-    t = createTestRuntime({ warmExecutions: 0 });
-    const op = await t.run(threeNaps, undefined);
-    expect(op.result).toEqual({ response: ["s0", "s1", "s2"] });
-    expect(entered).toBe(4);
-    expect(continued(t, threeNaps.name)).toBe(0);
-    expect(replayed(t, threeNaps.name)).toBe(2 + 4 + 6);
+    expect(entered).toBe(calls);
+    expect(continued(t, threeNaps.name)).toBe(continuations);
+    expect(replayed(t, threeNaps.name)).toBe(replays);
   });
 
   const child = defineFlow({ name: "warm-child", input: z.number(), output: z.number() }, async (n) => {
