@@ -207,6 +207,38 @@ function plainCopy(v: unknown, depth: number): unknown {
   return out;
 }
 
+/**
+ * Whether `a` (JSON data) and `b` write the same JSON. Keys holding `undefined` count as absent, as JSON
+ * drops them. Errs only towards "different": a value JSON would transform (a Date, a class instance, a
+ * non-finite number) or nests very deep is reported as different.
+ */
+export function jsonEqual(a: unknown, b: unknown, depth = 0): boolean {
+  if (a === b) return typeof a !== "number" || Number.isFinite(a);
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || depth > MAX_DEPTH) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const proto = Object.getPrototypeOf(b);
+  if ((proto !== Object.prototype && proto !== null) || typeof (b as { toJSON?: unknown }).toJSON === "function") return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k of Object.keys(rb)) {
+    const v = rb[k];
+    if (v === undefined) {
+      if (ra[k] !== undefined) return false;
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(ra, k) || !jsonEqual(ra[k], v, depth + 1)) return false;
+    defined++;
+  }
+  for (const k of Object.keys(ra)) if (ra[k] !== undefined) defined--;
+  return defined === 0;
+}
+
 /** Freezes `value` and everything in it, so data shared between readers cannot be changed by one of them. */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;

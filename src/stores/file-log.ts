@@ -6,13 +6,17 @@
  * applied only when its `rev` is exactly the last applied rev + 1, so of several writers racing for one rev
  * the first to land wins and the others' lines are skipped. Nothing applies after a `delete`.
  *
+ * A create carries the whole record; a commit only what changed in it (`set`, `unset`), applied to the
+ * record of the rev before, which is the one the writer had when it wrote: a step rewrites a few fields,
+ * not the flow's input and everything else.
+ *
  * A line that is not JSON is a torn write (a crash mid-write) and is skipped; the leading newline makes
  * sure the next writer's line starts on a fresh line even after such a fragment. A trailing line without
  * its newline is not read yet. A line that is JSON but not a valid log line is corruption and fails loudly.
  */
 import { z } from "zod";
 import { CorruptRecordError, formatIssues } from "../errors.js";
-import { deepFreeze, jsonCopy } from "../json-value.js";
+import { deepFreeze, jsonEqual } from "../json-value.js";
 import { HISTORY_LIMIT } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, parseStored, StepRecordSchema, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 
@@ -21,7 +25,11 @@ const LogLineSchema = z.object({
   rev: z.number().int().nonnegative(),
   /** Random per write: tells a writer whether the line applied for its rev is its own. */
   nonce: z.string(),
+  /** The whole record: on a create, and on commits written before records were patched. */
   record: z.unknown().optional(),
+  /** A commit's record as a patch of the one before it: the keys whose value changed, and the keys removed. */
+  set: z.record(z.string(), z.unknown()).optional(),
+  unset: z.array(z.string()).optional(),
   steps: z.array(z.unknown()).optional(),
   truncateFrom: z.number().int().nonnegative().optional(),
   events: z.array(z.unknown()).optional(),
@@ -56,6 +64,17 @@ export function emptyLog(id: string | undefined, file: string, full: boolean): F
   return { id, file, full, offset: 0, started: false, deleted: false, stub: false, rev: -1, record: undefined, steps: [], history: [] };
 }
 
+/** What a commit line carries of `next`: its differences from `prev`, the record of the rev before. */
+export function recordPatch(prev: FlowRecord, next: FlowRecord): Pick<LogLine, "set" | "unset"> {
+  const set: Record<string, unknown> = {};
+  const p = prev as Record<string, unknown>;
+  const n = next as Record<string, unknown>;
+  for (const k of Object.keys(n)) if (!jsonEqual(p[k], n[k])) set[k] = n[k];
+  let unset: string[] | undefined;
+  for (const k of Object.keys(p)) if (p[k] !== undefined && n[k] === undefined) (unset ??= []).push(k);
+  return unset ? { set, unset } : { set };
+}
+
 export function encodeLine(line: LogLine): { json: string; bytes: Buffer } {
   const json = JSON.stringify(line);
   return { json, bytes: Buffer.from(`\n${json}\n`, "utf8") };
@@ -88,11 +107,11 @@ export function foldChunk(log: FlowLog, chunk: Buffer, watch?: string): boolean 
 }
 
 /**
- * Folds a line this process just wrote and found applied, without reading it back or validating it: a
- * JSON-exact copy gives private data, exactly as another reader would see it.
+ * Folds a line this process just wrote and found applied, without reading it back or validating it:
+ * parsing the JSON it wrote gives private data, exactly as another reader sees it.
  */
-export function foldOwnLine(log: FlowLog, line: LogLine, endOffset: number): void {
-  applyLine(log, jsonCopy(line), false);
+export function foldOwnLine(log: FlowLog, json: string, endOffset: number): void {
+  applyLine(log, JSON.parse(json) as LogLine, false);
   log.offset = endOffset;
 }
 
@@ -140,8 +159,9 @@ function applyLine(log: FlowLog, line: LogLine, validate: boolean): boolean {
 }
 
 function readRecord(log: FlowLog, line: LogLine, validate: boolean): FlowRecord {
+  const whole = line.op === "commit" && line.record === undefined && line.set !== undefined && log.record ? patched(log.record, line.set, line.unset) : line.record;
   // JSON drops an undefined `input`; the schema wants the key present.
-  const raw = line.record !== null && typeof line.record === "object" && !("input" in line.record) ? { ...line.record, input: undefined } : line.record;
+  const raw = whole !== null && typeof whole === "object" && !("input" in whole) ? { ...whole, input: undefined } : whole;
   if (!validate) return raw as FlowRecord;
   const where = `record (${log.file}, rev ${line.rev})`;
   const record = parseStored(FlowRecordSchema, raw, log.id ?? log.file, where);
@@ -149,6 +169,12 @@ function readRecord(log: FlowLog, line: LogLine, validate: boolean): FlowRecord 
   if (record.id !== log.id) throw corrupt(log, where, `it belongs to flow "${record.id}"`);
   if (record.rev !== line.rev) throw corrupt(log, where, `its rev ${record.rev} differs from the line's rev ${line.rev}`);
   return record;
+}
+
+function patched(record: FlowRecord, set: Record<string, unknown>, unset: string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record, ...set };
+  if (unset) for (const k of unset) delete out[k];
+  return out;
 }
 
 function appendEvents(log: FlowLog, events: unknown[], validate: boolean): void {

@@ -19,14 +19,14 @@
  *   only bytes appended since (a warm read is one pread that finds nothing new); the cache is an LRU
  *   bounded in flows and bytes.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
 import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
-import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
+import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, recordPatch, type FlowLog, type LogLine } from "./file-log.js";
 import { FLOW_FILE_PATTERN, flowFileName } from "./file-names.js";
 import { emptyStats, type FileStoreStats } from "./file-stats.js";
 import { GroupCommit } from "./file-wal.js";
@@ -103,6 +103,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   const group = new GroupCommit(dir, stats);
   const temps = new TempFiles(dir, stats);
   const working = new Gate(FLOWS_AT_ONCE);
+  // Tells this store's lines from every other writer's: a random prefix, then a count.
+  const noncePrefix = randomBytes(9).toString("base64url");
+  let nonces = 0;
+  const nonce = () => noncePrefix + (nonces++).toString(36);
   let ready: Promise<void> | undefined;
   let initialized = false;
   /** Runs `fn` holding the flow's lock and a working slot, once the store's directory is ready. */
@@ -234,7 +238,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
    */
   function append(e: Entry, line: LogLine, durableWithNext = false): Promise<boolean> {
     return guarded(e, async () => {
-      const { bytes } = encodeLine(line);
+      const { json, bytes } = encodeLine(line);
       const before = e.log.offset;
       writeOnce(e.fd, bytes, e.file);
       stats.bytesWritten += bytes.length;
@@ -242,7 +246,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       let range = bytes;
       let won = true;
       if (readAtSync(e.fd, before + bytes.length, 1, e.file).length === 0) {
-        foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
+        foldOwnLine(e.log, json, before + bytes.length); // the line follows the state we hold
       } else {
         range = await readRange(e.fd, before, fstat(e.fd, e.file).size, e.file);
         stats.bytesRead += range.length;
@@ -291,7 +295,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   }
 
   async function reclaimAll(files: string[]): Promise<void> {
-    for (const file of files) await reclaim(file, { op: "delete", rev: 0, nonce: randomUUID() });
+    for (const file of files) await reclaim(file, { op: "delete", rev: 0, nonce: nonce() });
   }
 
   /** The current record of a list candidate file, read incrementally via a per-name cache. */
@@ -322,8 +326,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     create(record: FlowRecord, events: HistoryEvent[] = []) {
       return locked(record.id, async () => {
         const id = record.id;
-        const line: LogLine = { op: "create", rev: record.rev, nonce: randomUUID(), record, ...(events.length ? { events } : {}) };
-        const { bytes } = encodeLine(line);
+        const line: LogLine = { op: "create", rev: record.rev, nonce: nonce(), record, ...(events.length ? { events } : {}) };
+        const { json, bytes } = encodeLine(line);
         let temp: TempFile | undefined;
         // An id this process does not know is most likely new: its first generation is linked without
         // looking first (the link fails if that file exists, and then we look).
@@ -348,7 +352,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
             // commits that too, rather than leaving it to the flow's next write.
             await removeQuietly(temp.file);
             temp = undefined;
-            foldOwnLine(e.log, line, bytes.length);
+            foldOwnLine(e.log, json, bytes.length);
             remember(e);
             if (sync) await guarded(e, () => makeDurable(e, 0, bytes, true));
             return { created: true, record: cloneData(e.log.record!) };
@@ -384,8 +388,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
         const won = await append(entry!, {
           op: "commit",
           rev: commit.expectRev + 1,
-          nonce: randomUUID(),
-          record: commit.record,
+          nonce: nonce(),
+          ...recordPatch(entry!.log.record!, commit.record),
           ...(commit.steps?.length ? { steps: commit.steps } : {}),
           ...(commit.truncateFrom !== undefined ? { truncateFrom: commit.truncateFrom } : {}),
           ...(commit.events?.length ? { events: commit.events } : {}),
@@ -421,7 +425,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
         const { entry } = await find(id);
         if (!entry) return;
         if (entry.log.record!.rev !== expectRev) throw new ConflictError(id, `expected rev ${expectRev}, found ${entry.log.record!.rev}`);
-        const line: LogLine = { op: "delete", rev: expectRev + 1, nonce: randomUUID() };
+        const line: LogLine = { op: "delete", rev: expectRev + 1, nonce: nonce() };
         const won = await append(entry, line);
         if (!won && !entry.log.deleted) throw new ConflictError(id, `another writer committed rev ${expectRev + 1} first`);
         await forget(entry);

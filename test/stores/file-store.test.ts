@@ -90,6 +90,27 @@ describe("file store", () => {
     await expect(writer.get(record.id)).rejects.toBeInstanceOf(CorruptRecordError);
   });
 
+  it("fails with CorruptRecordError when a commit's record patch makes an invalid record", async () => {
+    const dir = await tempDir();
+    const { record, file } = await flowWithSteps(open(dir), dir, 2);
+    await appendFile(file, `\n{"op":"commit","rev":3,"nonce":"bad","set":{"rev":3,"status":"exploded"}}\n`);
+    const error = await open(dir).load(record.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect((error as Error).message).toContain("status");
+  });
+
+  it("writes a flow's input once, not again with every commit", async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    let r = sampleRecord({ input: { document: "x".repeat(100_000) } });
+    await store.create(r);
+    for (let i = 0; i < 20; i++) r = await store.commit(r.id, { expectRev: r.rev, record: bump(r, { stepCount: i + 1 }), steps: [sampleStep(i)] });
+    const size = (await readFile(join(dir, flowFileName(r.id, 0)))).length;
+    expect(size).toBeGreaterThan(100_000);
+    expect(size).toBeLessThan(110_000);
+    expect((await open(dir).get(r.id))!.input).toEqual(r.input);
+  });
+
   it("fails with CorruptRecordError when a line is JSON but not a log line at all", async () => {
     const dir = await tempDir();
     const { record, file } = await flowWithSteps(open(dir), dir, 1);
