@@ -40,6 +40,15 @@ const manySteps = defineFlow({ name: "manySteps", input: z.number(), output: z.n
   return sum;
 });
 
+/** The same with a document in its input, as an AI pipeline's flow carries: benchmark 1 with `arg` bytes of it. */
+const manyStepsWithDocument = defineFlow({ name: "manyStepsWithDocument", input: z.object({ n: z.number(), document: z.string() }), output: z.number() }, async ({ n }) => {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += (await run(`s${i}`, () => ({ i, ok: true }))).i;
+  return sum;
+});
+const documentBytes = scenario === "one-flow-1000" ? Number(arg || 0) : 0;
+const document = "d".repeat(documentBytes);
+
 const sleepyEachStep = defineFlow({ name: "sleepyEachStep", input: z.number(), output: z.number() }, async (n) => {
   for (let i = 0; i < n; i++) {
     await run(`s${i}`, () => ({ i }));
@@ -88,13 +97,13 @@ async function timeFlows(rt: EmbeddedRuntime, flows: number, steps: number): Pro
   const before = io();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const ops = await Promise.all([...Array(flows).keys()].map(() => rt.scheduleFlow(manySteps, steps)));
+  const ops = await Promise.all([...Array(flows).keys()].map(() => (documentBytes ? rt.scheduleFlow(manyStepsWithDocument, { n: steps, document }) : rt.scheduleFlow(manySteps, steps))));
   await untilDone(rt, ops.map((o) => o.name));
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const after = io();
   // A long-lived runtime's store does not keep every flow it ever ran in its heap: neither does the benchmark.
-  for (const o of ops) await rt.deleteFlow(manySteps, o.name);
+  for (const o of ops) await rt.deleteFlow(documentBytes ? manyStepsWithDocument : manySteps, o.name);
   return { ms, cpuUs: cpu.user + cpu.system, io: { bytesRead: after.bytesRead - before.bytesRead, bytesWritten: after.bytesWritten - before.bytesWritten, syncs: after.syncs - before.syncs, groupCommits: after.groupCommits - before.groupCommits } };
 }
 
