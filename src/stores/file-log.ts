@@ -16,7 +16,7 @@
  */
 import { z } from "zod";
 import { CorruptRecordError, formatIssues } from "../errors.js";
-import { deepFreeze, jsonEqual } from "../json-value.js";
+import { deepFreeze, jsonCopy, jsonEqual } from "../json-value.js";
 import { HISTORY_LIMIT } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, parseStored, StepRecordSchema, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 
@@ -107,11 +107,11 @@ export function foldChunk(log: FlowLog, chunk: Buffer, watch?: string): boolean 
 }
 
 /**
- * Folds a line this process just wrote and found applied, without reading it back or validating it:
- * parsing the JSON it wrote gives private data, exactly as another reader sees it.
+ * Folds a line this process just wrote and found applied, without reading it back or validating it: a
+ * JSON-exact copy gives private data, exactly as another reader would see it.
  */
-export function foldOwnLine(log: FlowLog, json: string, endOffset: number): void {
-  applyLine(log, JSON.parse(json) as LogLine, false);
+export function foldOwnLine(log: FlowLog, line: LogLine, endOffset: number): void {
+  applyLine(log, jsonCopy(line), false);
   log.offset = endOffset;
 }
 

@@ -238,7 +238,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
    */
   function append(e: Entry, line: LogLine, durableWithNext = false): Promise<boolean> {
     return guarded(e, async () => {
-      const { json, bytes } = encodeLine(line);
+      const { bytes } = encodeLine(line);
       const before = e.log.offset;
       writeOnce(e.fd, bytes, e.file);
       stats.bytesWritten += bytes.length;
@@ -246,7 +246,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       let range = bytes;
       let won = true;
       if (readAtSync(e.fd, before + bytes.length, 1, e.file).length === 0) {
-        foldOwnLine(e.log, json, before + bytes.length); // the line follows the state we hold
+        foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
       } else {
         range = await readRange(e.fd, before, fstat(e.fd, e.file).size, e.file);
         stats.bytesRead += range.length;
@@ -327,7 +327,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       return locked(record.id, async () => {
         const id = record.id;
         const line: LogLine = { op: "create", rev: record.rev, nonce: nonce(), record, ...(events.length ? { events } : {}) };
-        const { json, bytes } = encodeLine(line);
+        const { bytes } = encodeLine(line);
         let temp: TempFile | undefined;
         // An id this process does not know is most likely new: its first generation is linked without
         // looking first (the link fails if that file exists, and then we look).
@@ -352,7 +352,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
             // commits that too, rather than leaving it to the flow's next write.
             await removeQuietly(temp.file);
             temp = undefined;
-            foldOwnLine(e.log, json, bytes.length);
+            foldOwnLine(e.log, line, bytes.length);
             remember(e);
             if (sync) await guarded(e, () => makeDurable(e, 0, bytes, true));
             return { created: true, record: cloneData(e.log.record!) };
