@@ -34,18 +34,17 @@ const { store, dir, stats } = makeStore();
 /** A snapshot of the file store's I/O counters (all zero on the memory store). */
 const io = (): FileStoreStats => ({ ...(stats ?? { bytesRead: 0, bytesWritten: 0, syncs: 0, groupCommits: 0 }) });
 
-const manySteps = defineFlow({ name: "manySteps", input: z.number(), output: z.number() }, async (n) => {
+/** Benchmark 1's flow body: `n` `run` steps, each returning a small object. */
+async function nSteps(n: number): Promise<number> {
   let sum = 0;
   for (let i = 0; i < n; i++) sum += (await run(`s${i}`, () => ({ i, ok: true }))).i;
   return sum;
-});
+}
+
+const manySteps = defineFlow({ name: "manySteps", input: z.number(), output: z.number() }, nSteps);
 
 /** The same with a document in its input, as an AI pipeline's flow carries: benchmark 1 with `arg` bytes of it. */
-const manyStepsWithDocument = defineFlow({ name: "manyStepsWithDocument", input: z.object({ n: z.number(), document: z.string() }), output: z.number() }, async ({ n }) => {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += (await run(`s${i}`, () => ({ i, ok: true }))).i;
-  return sum;
-});
+const manyStepsWithDocument = defineFlow({ name: "manyStepsWithDocument", input: z.object({ n: z.number(), document: z.string() }), output: z.number() }, ({ n }) => nSteps(n));
 const documentBytes = scenario === "one-flow-1000" ? Number(arg || 0) : 0;
 const document = "d".repeat(documentBytes);
 

@@ -169,9 +169,7 @@ function executeStep<T>(
   return ctx.persist(step).then(
     () => {
       ctx.activity.end();
-      const stored = step.value as T;
-      if (opts.compensate) ctx.addCompensation(next.key, opts.name, () => opts.compensate!(stored));
-      return stored;
+      return storedValue(x, step);
     },
     (e: unknown) => {
       ctx.activity.end();
@@ -223,9 +221,7 @@ async function settleStep<T>(x: Execution<T>, result: Promise<T>): Promise<T> {
     }
     const step = completeStep(x, value!, via);
     await ctx.persist(step);
-    const stored = step.value as T;
-    if (opts.compensate) ctx.addCompensation(key, name, () => opts.compensate!(stored));
-    return stored;
+    return storedValue(x, step);
   } finally {
     ctx.activity.end();
   }
@@ -248,6 +244,13 @@ function completeStep<T>(x: Execution<T>, value: T, via: "fallback" | undefined)
   if (via) completed.detail = "value from fallback";
   ctx.event(completed);
   return step;
+}
+
+/** What the flow gets from a step once its entry is stored: the entry's value; its undo is registered then. */
+function storedValue<T>(x: Execution<T>, step: StepRecord): T {
+  const stored = step.value as T;
+  if (x.opts.compensate) x.ctx.addCompensation(x.next.key, x.opts.name, () => x.opts.compensate!(stored));
+  return stored;
 }
 
 function isThenable<T>(v: Promise<T> | T): v is Promise<T> {

@@ -159,7 +159,7 @@ function applyLine(log: FlowLog, line: LogLine, validate: boolean): boolean {
 }
 
 function readRecord(log: FlowLog, line: LogLine, validate: boolean): FlowRecord {
-  const whole = line.op === "commit" && line.record === undefined && line.set !== undefined && log.record ? patched(log.record, line.set, line.unset) : line.record;
+  const whole = line.op === "commit" && line.record === undefined && line.set !== undefined && log.record ? applyPatch(log.record, line.set, line.unset) : line.record;
   // JSON drops an undefined `input`; the schema wants the key present.
   const raw = whole !== null && typeof whole === "object" && !("input" in whole) ? { ...whole, input: undefined } : whole;
   if (!validate) return raw as FlowRecord;
@@ -171,7 +171,8 @@ function readRecord(log: FlowLog, line: LogLine, validate: boolean): FlowRecord 
   return record;
 }
 
-function patched(record: FlowRecord, set: Record<string, unknown>, unset: string[] | undefined): Record<string, unknown> {
+/** `record` with a commit line's `set` and `unset` applied. */
+function applyPatch(record: FlowRecord, set: Record<string, unknown>, unset: string[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { ...record, ...set };
   if (unset) for (const k of unset) delete out[k];
   return out;
