@@ -3,7 +3,7 @@
  *   node dist/bench/firestore.js [--sizes 10,100,1000]
  *
  * For flows of N small `run` steps, run on the embedded runtime with the Firestore store:
- *   - straight: the flow runs its N steps in one invocation;
+ *   - straight: the flow runs its N steps in one invocation (also with a 10 KB document in its input);
  *   - suspending: the flow sleeps (0 s) after every step, so it is woken N times, by this warm process
  *     (which holds the journal) and, for comparison, by a store that keeps no journal (a cold instance).
  * Document reads, writes and field bytes come from the store's own counters; waiting uses runtime events,
@@ -21,6 +21,12 @@ const args = process.argv.slice(2);
 const sizes = (args.includes("--sizes") ? args[args.indexOf("--sizes") + 1]! : "10,100,1000").split(",").map(Number);
 
 const straight = defineFlow({ name: "benchStraight", input: z.number(), output: z.number() }, async (n) => {
+  for (let i = 0; i < n; i++) await run(`s${i}`, () => ({ i, ok: true }));
+  return n;
+});
+
+/** The same steps with a 10 KB document in the input, which no step changes. */
+const straightWithDocument = defineFlow({ name: "benchStraightDocument", input: z.object({ n: z.number(), document: z.string() }), output: z.number() }, async ({ n }) => {
   for (let i = 0; i < n; i++) await run(`s${i}`, () => ({ i, ok: true }));
   return n;
 });
@@ -44,11 +50,11 @@ interface Row {
   bytesWritten: number;
 }
 
-async function runFlow(rt: EmbeddedRuntime, stats: Required<FirestoreStoreStats>, scenario: string, flow: typeof straight, n: number): Promise<Row> {
+async function runFlow(rt: EmbeddedRuntime, stats: Required<FirestoreStoreStats>, scenario: string, flow: typeof straight | typeof straightWithDocument, n: number): Promise<Row> {
   const before = { ...stats };
   let wakeUps = 0;
   const t0 = performance.now();
-  const op = await rt.scheduleFlow(flow, n);
+  const op = flow === straightWithDocument ? await rt.scheduleFlow(straightWithDocument, { n, document: "x".repeat(10_000) }) : await rt.scheduleFlow(flow as typeof straight, n);
   await new Promise<void>((resolve, reject) => {
     const off = rt.subscribe((e) => {
       if (e.flowId !== op.name) return;
@@ -79,6 +85,7 @@ async function main(): Promise<void> {
       await runFlow(rt, stats, "warm-up", straight, 20);
       for (const n of sizes) {
         if (journalCacheBytes === undefined) rows.push(await runFlow(rt, stats, "straight", straight, n));
+        if (journalCacheBytes === undefined) rows.push(await runFlow(rt, stats, "straight, 10 KB input", straightWithDocument, n));
         rows.push(await runFlow(rt, stats, journalCacheBytes === 0 ? "suspending, no journal held" : "suspending, journal held", suspending, n));
       }
       await rt.close();

@@ -1,6 +1,7 @@
 /**
  * Turns a commit into Firestore writes for the layout in firestore-layout.ts, without I/O: one update of the
- * flow document (new journal and history entries as field paths, so only they travel) and, now and then,
+ * flow document (the record's changed keys and new journal and history entries as field paths, so only they
+ * travel) and, now and then,
  * sealed page documents. When the plan needs what it was not given (the open page's entries to seal it, or
  * the sealed pages to truncate them) it says so, and the caller reads them and plans again.
  */
@@ -8,6 +9,7 @@ import { FieldValue } from "firebase-admin/firestore";
 import { InvalidArgumentError, ValueTooLargeError } from "../errors.js";
 import { HISTORY_LIMIT, type Commit } from "../ports.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
+import { historySizes, historySizesBytes, metaJson, recordFields, recordUpdate } from "./firestore-fields.js";
 import {
   DOC_LIMIT, DOC_SAFETY, EVENT_MAX_BYTES, F, HISTORY_BYTES, LAYOUT_VERSION, entrySize, flowDocBaseSize, pageBudget, pageId,
   queryFields, rangesBelow, rangesCount, rangesMax, rangesSeqs, rangesWith, utf8, type Meta, type PageData,
@@ -23,6 +25,10 @@ export interface PlanInput {
   /** The flow document's path, for its size. */
   flowPath: string;
   meta: Meta;
+  /** The stored record the commit replaces, when known: only its changed keys are written. */
+  previous?: FlowRecord;
+  /** The document is in layout 1 (firestore-fields.ts): this commit rewrites it in layout 2. */
+  legacy?: boolean;
   commit: Commit;
   /** The open page's entries (seq -> JSON), when the flow document was read in full. */
   open?: Map<number, string>;
@@ -97,11 +103,11 @@ export function planCommit(input: PlanInput): CommitPlan {
 
   const entries = encodeSteps(flowId, flowPath, commit, Math.max(rangesMax(o), ph));
   const history = appendHistory(meta, commit.events ?? []);
-  const recJson = JSON.stringify(commit.record);
-  const provisional = JSON.stringify({ ...meta, o, h: history.h, hn: history.hn });
-  const base = flowDocBaseSize(flowPath, commit.record, recJson, provisional, history.bytes) + META_SLACK;
+  const rec = recordFields(commit.record);
+  const provisional: Meta = { ...meta, o, h: history.h, hn: history.hn };
+  const base = flowDocBaseSize(flowPath, commit.record, rec.bytes, metaJson(provisional), history.bytes, historySizesBytes(provisional)) + META_SLACK;
   const room = DOC_LIMIT - DOC_SAFETY - base;
-  if (room < 0) throw recordTooLarge(commit.record, recJson);
+  if (room < 0) throw recordTooLarge(commit.record, rec.bytes);
 
   const newBytes = entries.reduce((n, e) => n + e.size, 0);
   const toPages: Entry[] = [];
@@ -140,7 +146,7 @@ export function planCommit(input: PlanInput): CommitPlan {
   const changesJournal = entries.length > 0 || t !== undefined;
   const jv = changesJournal ? input.journalVersion : meta.jv;
   const next: Meta = { g: meta.g, o, ob, h: history.h, hn: history.hn, pn, pc, ph, ...(jv !== undefined ? { jv } : {}) };
-  const flowUpdate: Record<string, unknown> = { ...queryFields(commit.record), [F.record]: recJson, [F.meta]: JSON.stringify(next) };
+  const flowUpdate: Record<string, unknown> = { ...recordUpdate(input.previous, commit.record, input.legacy ?? false, rec.fields), [F.meta]: metaJson(next) };
   if (openWhole) {
     flowUpdate[F.journal] = Object.fromEntries([...openWhole].map(([s, json]) => [String(s), json]));
   } else {
@@ -149,6 +155,12 @@ export function planCommit(input: PlanInput): CommitPlan {
   }
   for (const n of history.deletes) flowUpdate[`${F.history}.${n}`] = FieldValue.delete();
   for (const [n, json] of history.sets) flowUpdate[`${F.history}.${n}`] = json;
+  if (input.legacy) {
+    flowUpdate[F.historySizes] = historySizes(next);
+  } else {
+    for (const n of history.deletes) flowUpdate[`${F.historySizes}.${n}`] = FieldValue.delete();
+    for (const [n, json] of history.sets) flowUpdate[`${F.historySizes}.${n}`] = entrySize(n, json);
+  }
   return { flowUpdate, pageSets, pageDeletes, meta: next };
 }
 
@@ -157,16 +169,17 @@ export function planCreate(flowPath: string, record: FlowRecord, events: History
   const empty: Meta = { g, o: [], ob: 0, h: [], hn: 0, pn: 0, pc: 0, ph: -1, jv: g };
   const history = appendHistory(empty, events);
   const meta: Meta = { ...empty, h: history.h, hn: history.hn };
-  const recJson = JSON.stringify(record);
-  const metaJson = JSON.stringify(meta);
-  if (flowDocBaseSize(flowPath, record, recJson, metaJson, history.bytes) + META_SLACK > DOC_LIMIT - DOC_SAFETY) throw recordTooLarge(record, recJson);
+  const rec = recordFields(record);
+  const m = metaJson(meta);
+  if (flowDocBaseSize(flowPath, record, rec.bytes, m, history.bytes, historySizesBytes(meta)) + META_SLACK > DOC_LIMIT - DOC_SAFETY) throw recordTooLarge(record, rec.bytes);
   return {
     data: {
       ...queryFields(record),
-      [F.record]: recJson,
-      [F.meta]: metaJson,
+      [F.recordFields]: rec.fields,
+      [F.meta]: m,
       [F.journal]: {},
       [F.history]: Object.fromEntries(history.sets.map(([n, json]) => [String(n), json])),
+      [F.historySizes]: historySizes(meta),
     },
     meta,
   };
@@ -256,9 +269,9 @@ function sumSizes(entries: Map<number, string>): number {
   return n;
 }
 
-function recordTooLarge(record: FlowRecord, recJson: string): InvalidArgumentError {
+function recordTooLarge(record: FlowRecord, bytes: number): InvalidArgumentError {
   return new InvalidArgumentError(
-    `Flow "${record.id}" has a record of ${utf8(recJson)} bytes of JSON (its input, output, error and resume payloads), too large for ` +
+    `Flow "${record.id}" has a record of ${bytes} bytes (its input, output, error and resume payloads), too large for ` +
       `its Firestore document (1 MiB, shared with its history and newest steps). Keep flow inputs, outputs and resume payloads small: ` +
       `store large data elsewhere (e.g. Cloud Storage) and pass a reference.`,
   );

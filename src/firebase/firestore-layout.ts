@@ -2,11 +2,13 @@
  * How a flow is laid out in Firestore, and how big each piece is.
  *
  * `<collection>/<flowId>` (the flow document) holds:
- *   - `rec`: the FlowRecord as a JSON string, plus `id`, `flowName`, `status`, `createdAt`, `rev` copied out
- *     for list() queries;
+ *   - `r`: the FlowRecord, a map of its keys to JSON strings, plus `id`, `flowName`, `status`, `createdAt`,
+ *     `rev` copied out for list() queries (firestore-fields.ts; layout 1 held it as one JSON string `rec`);
  *   - `j`: the open journal page, a map `<seq>` -> the StepRecord as a JSON string;
- *   - `h`: the newest history events, a map `<counter>` -> the HistoryEvent as a JSON string;
+ *   - `h`: the newest history events, a map `<counter>` -> the HistoryEvent as a JSON string, and `hs`, a map
+ *     `<counter>` -> that entry's size;
  *   - `m`: the layout (a small JSON string) that lets a writer append with field paths without reading.
+ *   - `v`: the layout's version.
  * `<collection>/<flowId>/firestep-pages/<g>-<n>` (sealed pages) hold journal entries that no longer fit in the
  * flow document, as a `j` map of the same shape. `g` names the flow's incarnation, so pages left behind by
  * an interrupted delete are never mistaken for a re-created flow's.
@@ -20,7 +22,7 @@ import { parseStored, type FlowRecord } from "../schemas.js";
 
 export const DEFAULT_COLLECTION = "firestep-flows";
 export const PAGES_COLLECTION = "firestep-pages";
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Field names of the flow document. */
 export const F = {
@@ -30,10 +32,13 @@ export const F = {
   status: "status",
   createdAt: "createdAt",
   rev: "rev",
+  /** The record as one JSON string: layout 1, read only. */
   record: "rec",
+  recordFields: "r",
   meta: "m",
   journal: "j",
   history: "h",
+  historySizes: "hs",
 } as const;
 
 /** Firestore's limit for one document, in its own size units. */
@@ -133,7 +138,7 @@ export function pageBudget(flowPath: string): number {
 }
 
 /** Size of the flow document without its open page's entries. */
-export function flowDocBaseSize(flowPath: string, record: FlowRecord, recJson: string, metaJson: string, historyBytes: number): number {
+export function flowDocBaseSize(flowPath: string, record: FlowRecord, recordBytes: number, metaJson: string, historyBytes: number, historySizesBytes: number): number {
   return (
     docNameSize(flowPath) +
     fieldSize(F.version, 8) +
@@ -142,10 +147,11 @@ export function flowDocBaseSize(flowPath: string, record: FlowRecord, recJson: s
     fieldSize(F.status, stringSize(record.status)) +
     fieldSize(F.createdAt, 8) +
     fieldSize(F.rev, 8) +
-    fieldSize(F.record, stringSize(recJson)) +
+    fieldSize(F.recordFields, recordBytes) +
     fieldSize(F.meta, stringSize(metaJson)) +
     fieldSize(F.journal, 0) +
-    fieldSize(F.history, historyBytes)
+    fieldSize(F.history, historyBytes) +
+    fieldSize(F.historySizes, historySizesBytes)
   );
 }
 

@@ -13,6 +13,10 @@ export interface FlowState {
   /** The flow document's update time when this state was seen: the precondition of the next write. */
   updateTime: Timestamp;
   meta: Meta;
+  /** The document is in layout 1 (firestore-fields.ts). */
+  legacy?: boolean;
+  /** The record as of `updateTime`, when this process wrote or read it whole. */
+  record?: FlowRecord;
   /** True when this came from the cache rather than a read just now. */
   cached?: boolean;
   /** When the document was read (absent for a state learned from a write). */
@@ -27,6 +31,7 @@ interface Cached {
   rev: number;
   updateTime: Timestamp;
   meta: Meta;
+  legacy?: boolean;
   /** The record as of `updateTime` (frozen), when this process wrote or read it whole. */
   record?: FlowRecord;
 }
@@ -54,7 +59,7 @@ export class LayoutCache {
   set(id: string, state: Cached): void {
     this.entries.delete(id);
     const record = state.record ? frozenCopy(state.record) : undefined;
-    this.entries.set(id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta, ...(record ? { record } : {}) });
+    this.entries.set(id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta, ...(state.legacy ? { legacy: true } : {}), ...(record ? { record } : {}) });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 

@@ -18,11 +18,12 @@ import { FieldPath, type DocumentReference, type DocumentSnapshot, type Firestor
 import { ConflictError, CorruptRecordError, InvalidArgumentError, NotConfiguredError, StoreUnavailableError } from "../errors.js";
 import { deepFreeze, jsonCopy } from "../json-value.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
-import { FlowRecordSchema, HistoryEventSchema, StepRecordSchema, parseStored, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
+import { HistoryEventSchema, StepRecordSchema, parseStored, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 import { decodeCursor, encodeCursor, pageLimit } from "../stores/store-helpers.js";
 import { planCommit, planCreate } from "./firestore-commit-plan.js";
+import { listedRecord, readRecordFields, RECORD_FIELDS } from "./firestore-fields.js";
 import {
-  DEFAULT_COLLECTION, F, MAX_VALUE_BYTES, MetaSchema, PAGES_COLLECTION, PageSchema, isValidDocId, numberedEntries, parseJsonField, valueSize, type Meta, type PageData,
+  DEFAULT_COLLECTION, F, MAX_VALUE_BYTES, PAGES_COLLECTION, PageSchema, isValidDocId, numberedEntries, parseJsonField, valueSize, type Meta, type PageData,
 } from "./firestore-layout.js";
 import { CODE, errorCode, JournalCache, LayoutCache, type FlowState } from "./firestore-state.js";
 
@@ -160,6 +161,7 @@ class FirestoreFlowStore implements FlowStore {
       }
       const plan = planCommit({
         flowId: id, flowPath: ref.path, meta: state.meta, commit, journalVersion: randomBytes(6).toString("base64url"),
+        ...(state.record ? { previous: state.record } : {}), ...(state.legacy ? { legacy: true } : {}),
         ...(state.open ? { open: state.open } : {}), ...(state.pages ? { pages: state.pages } : {}),
       });
       if (plan.need === "open") {
@@ -217,10 +219,10 @@ class FirestoreFlowStore implements FlowStore {
       const c = decodeCursor(query.cursor);
       q = q.startAfter(c.createdAt, c.id);
     }
-    const snap = await this.io(() => q.select(F.record).limit(limit + 1).get(), "list");
+    const snap = await this.io(() => q.select(F.record, F.recordFields).limit(limit + 1).get(), "list");
     this.stats.reads += Math.max(1, snap.size);
-    for (const d of snap.docs) this.read(d.get(F.record));
-    const flows = snap.docs.slice(0, limit).map((d) => parseJsonField<FlowRecord>(FlowRecordSchema, d.get(F.record), d.id, "record"));
+    for (const d of snap.docs) this.read(d.get(F.record)), this.read(d.get(F.recordFields));
+    const flows = snap.docs.slice(0, limit).map((d) => listedRecord((f) => d.get(f), d.id));
     return { flows, ...(snap.size > limit ? { cursor: encodeCursor(flows[flows.length - 1]!) } : {}) };
   }
 
@@ -274,7 +276,7 @@ class FirestoreFlowStore implements FlowStore {
    * Caches what it saw.
    */
   private async readState(ref: DocumentReference, what: "record" | "full"): Promise<(FlowState & { record: FlowRecord; readTime: Timestamp }) | undefined> {
-    const fieldMask = what === "full" ? [F.record, F.meta, F.journal] : [F.record, F.meta];
+    const fieldMask: string[] = what === "full" ? [...RECORD_FIELDS, F.journal] : [...RECORD_FIELDS];
     const [snap]: Array<DocumentSnapshot | undefined> = await this.io(() => this.db.getAll(ref, { fieldMask }));
     this.stats.reads++;
     if (!snap?.exists) {
@@ -285,9 +287,8 @@ class FirestoreFlowStore implements FlowStore {
     for (const f of fieldMask) this.read(snap.get(f));
     let state: FlowState & { record: FlowRecord; readTime: Timestamp };
     try {
-      const record = parseJsonField<FlowRecord>(FlowRecordSchema, snap.get(F.record), ref.id, "record");
-      const meta = parseJsonField<Meta>(MetaSchema, snap.get(F.meta), ref.id, "layout");
-      state = { record, rev: record.rev, updateTime: snap.updateTime!, meta, readTime: snap.readTime };
+      const { record, meta, legacy } = readRecordFields((f) => snap.get(f), ref.id);
+      state = { record, rev: record.rev, updateTime: snap.updateTime!, meta, readTime: snap.readTime, ...(legacy ? { legacy } : {}) };
       if (what === "full") state.open = new Map(numberedEntries(snap.get(F.journal), ref.id, "journal"));
     } catch (e) {
       // A document found corrupt is not answered from memory again until it has been read whole.
@@ -295,7 +296,7 @@ class FirestoreFlowStore implements FlowStore {
       this.journals.forget(ref.id);
       throw e;
     }
-    this.cache.set(ref.id, { rev: state.rev, updateTime: state.updateTime, meta: state.meta, record: state.record });
+    this.cache.set(ref.id, state);
     return state;
   }
 

@@ -16,7 +16,7 @@
  */
 import { z } from "zod";
 import { CorruptRecordError, formatIssues } from "../errors.js";
-import { deepFreeze, jsonCopy, jsonEqual } from "../json-value.js";
+import { deepFreeze, jsonCopy } from "../json-value.js";
 import { HISTORY_LIMIT } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, parseStored, StepRecordSchema, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 
@@ -62,17 +62,6 @@ export interface FlowLog {
 
 export function emptyLog(id: string | undefined, file: string, full: boolean): FlowLog {
   return { id, file, full, offset: 0, started: false, deleted: false, stub: false, rev: -1, record: undefined, steps: [], history: [] };
-}
-
-/** What a commit line carries of `next`: its differences from `prev`, the record of the rev before. */
-export function recordPatch(prev: FlowRecord, next: FlowRecord): Pick<LogLine, "set" | "unset"> {
-  const set: Record<string, unknown> = {};
-  const p = prev as Record<string, unknown>;
-  const n = next as Record<string, unknown>;
-  for (const k of Object.keys(n)) if (!jsonEqual(p[k], n[k])) set[k] = n[k];
-  let unset: string[] | undefined;
-  for (const k of Object.keys(p)) if (p[k] !== undefined && n[k] === undefined) (unset ??= []).push(k);
-  return unset ? { set, unset } : { set };
 }
 
 export function encodeLine(line: LogLine): { json: string; bytes: Buffer } {

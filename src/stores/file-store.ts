@@ -26,14 +26,14 @@ import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../port
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
 import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
-import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, recordPatch, type FlowLog, type LogLine } from "./file-log.js";
+import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
 import { FLOW_FILE_PATTERN, flowFileName } from "./file-names.js";
 import { emptyStats, type FileStoreStats } from "./file-stats.js";
 import { GroupCommit } from "./file-wal.js";
 import { recoverSegments } from "./file-wal-recovery.js";
 import { discard, removeStaleTemps, TempFiles, type TempFile } from "./file-temps.js";
 import { Gate, KeyedLock, mapLimit } from "./file-concurrency.js";
-import { afterCursor, checkCommit, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
+import { afterCursor, checkCommit, recordPatch, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
 
 export interface FileStoreOptions {
   /** Directory holding the flow files; created if missing. */

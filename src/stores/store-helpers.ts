@@ -1,6 +1,7 @@
-/** Pieces every store shares: listing order and cursors, commit checks, and history trimming. */
+/** Pieces every store shares: listing order and cursors, commit checks, record patches, and history trimming. */
 import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { HISTORY_LIMIT, type Commit, type FlowStore, type ListQuery } from "../ports.js";
+import { jsonEqual } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
 
 export function checkCommit(id: string, current: FlowRecord | undefined, commit: Commit): FlowRecord {
@@ -10,6 +11,23 @@ export function checkCommit(id: string, current: FlowRecord | undefined, commit:
     throw new InvalidArgumentError(`Commit to flow "${id}" must carry rev ${commit.expectRev + 1} and the same id.`);
   }
   return current;
+}
+
+/** What changed from `prev` to `next`: a record's top-level keys whose value differs as JSON (`set`), and those removed (`unset`). */
+export interface RecordPatch {
+  set: Record<string, unknown>;
+  unset?: string[];
+}
+
+/** `next` as a patch of `prev`: a step rewrites a few of a record's keys, not its input and everything else. */
+export function recordPatch(prev: FlowRecord, next: FlowRecord): RecordPatch {
+  const set: Record<string, unknown> = {};
+  const p = prev as Record<string, unknown>;
+  const n = next as Record<string, unknown>;
+  for (const k of Object.keys(n)) if (!jsonEqual(p[k], n[k])) set[k] = n[k];
+  let unset: string[] | undefined;
+  for (const k of Object.keys(p)) if (p[k] !== undefined && n[k] === undefined) (unset ??= []).push(k);
+  return unset ? { set, unset } : { set };
 }
 
 /** Newest first: by createdAt descending, then id descending. */

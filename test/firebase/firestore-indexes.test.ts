@@ -19,7 +19,7 @@ describe("firestore.indexes.json", () => {
 
   it("exempts the big JSON fields from indexing", () => {
     const exempt = file.fieldOverrides.filter((o) => o.indexes.length === 0).map((o) => `${o.collectionGroup}/${o.fieldPath}`);
-    for (const f of [F.record, F.meta, F.journal, F.history]) expect(exempt).toContain(`${DEFAULT_COLLECTION}/${f}`);
+    for (const f of [F.record, F.recordFields, F.meta, F.journal, F.history, F.historySizes]) expect(exempt).toContain(`${DEFAULT_COLLECTION}/${f}`);
     expect(exempt).toContain(`${PAGES_COLLECTION}/j`);
   });
 });

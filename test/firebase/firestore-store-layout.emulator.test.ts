@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { DocumentReference } from "firebase-admin/firestore";
+import { FieldValue, type DocumentReference } from "firebase-admin/firestore";
 import { ConflictError, CorruptRecordError, ValueTooLargeError } from "../../src/errors.js";
 import { createFirestoreStore, type FirestoreStoreStats } from "../../src/firebase/firestore-store.js";
 import type { FlowStore } from "../../src/ports.js";
@@ -59,6 +59,33 @@ describe("Firestore store: cost", () => {
     expect(stats.writes).toBeLessThanOrEqual(101);
     expect(stats.reads).toBe(0);
     expect((await store.load(r.id))!.steps).toHaveLength(100);
+  });
+
+  it("writes a flow's input once: a step's commit sets only the record keys that changed", async () => {
+    const { store, stats, collection } = open();
+    stats.bytesWritten = 0;
+    let r = sampleRecord({ input: { document: "x".repeat(100_000) } });
+    await store.create(r);
+    expect(stats.bytesWritten).toBeGreaterThan(100_000);
+    r = await append(store, r, 0, 20, 1, (seq) => ({ seq }));
+    expect(stats.bytesWritten).toBeLessThan(100_000 + 20 * 1_000);
+    expect(await open(collection).store.get(r.id)).toEqual(r);
+  });
+
+  it("appends an event with one size beside it, not the list of every kept event's size", async () => {
+    const { store, stats, collection } = open();
+    let r = sampleRecord();
+    await store.create(r);
+    for (let i = 0; i < 60; i++) {
+      const events = [...Array(10).keys()].map((k) => ({ at: i * 10 + k, type: "step.completed" as const, step: `s${i * 10 + k}` }));
+      r = await store.commit(r.id, { expectRev: r.rev, record: bump(r), events });
+    }
+    stats.bytesWritten = 0;
+    r = await store.commit(r.id, { expectRev: r.rev, record: bump(r), events: [{ at: 600, type: "step.completed", step: "s600" }] });
+    expect(stats.bytesWritten).toBeLessThan(600);
+    const history = await open(collection).store.history(r.id);
+    expect(history).toHaveLength(500);
+    expect(history.at(-1)!.step).toBe("s600");
   });
 
   it.each([10, 100, 1000])("loads a flow of %i small steps with one document read", async (n) => {
@@ -173,13 +200,17 @@ describe("Firestore store: integrity", () => {
     const r = sampleRecord();
     await store.create(r);
     const ref = db.collection(collection).doc(r.id);
-    await ref.update({ rec: "{not json" });
+    await ref.update({ "r.input": "{not json" });
     await expect(store.get(r.id)).rejects.toThrow(CorruptRecordError);
     await expect(store.get(r.id)).rejects.toThrow(r.id);
-    await ref.update({ rec: JSON.stringify({ ...r, status: "exploded" }) });
+    await ref.update({ "r.input": JSON.stringify(r.input), "r.status": JSON.stringify("exploded") });
     await expect(store.load(r.id)).rejects.toThrow(/status/);
-    await ref.update({ rec: JSON.stringify(r), "j.0": JSON.stringify({ seq: 0 }) });
+    await ref.update({ "r.status": JSON.stringify(r.status), hs: { 0: 40 }, m: JSON.stringify({ g: "x", o: [], ob: 0, hn: 3, pn: 0, pc: 0, ph: -1 }) });
+    await expect(store.load(r.id)).rejects.toThrow(/history sizes/);
+    await ref.update({ hs: {}, m: JSON.stringify({ g: "x", o: [], ob: 0, hn: 0, pn: 0, pc: 0, ph: -1 }), "j.0": JSON.stringify({ seq: 0 }) });
     await expect(store.load(r.id)).rejects.toThrow(CorruptRecordError);
+    await ref.update({ "j.0": FieldValue.delete(), v: 99 });
+    await expect(store.get(r.id)).rejects.toThrow(/layout 99, written by a newer Firestep/);
   });
 
   it("deletes the sealed pages with the flow, and a re-created flow starts empty", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { jsonEqual } from "../../src/json-value.js";
-import { emptyLog, encodeLine, foldChunk, recordPatch, type LogLine } from "../../src/stores/file-log.js";
+import { emptyLog, encodeLine, foldChunk, type LogLine } from "../../src/stores/file-log.js";
+import { recordPatch } from "../../src/stores/store-helpers.js";
 import type { FlowRecord } from "../../src/schemas.js";
 import { sampleRecord } from "../../src/testing/store-contract.js";
 
