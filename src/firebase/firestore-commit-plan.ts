@@ -1,9 +1,9 @@
 /**
  * Turns a commit into Firestore writes for the layout in firestore-layout.ts, without I/O: one update of the
- * flow document (the record's changed keys and new journal and history entries as field paths, so only they
- * travel) and, now and then,
- * sealed page documents. When the plan needs what it was not given (the open page's entries to seal it, or
- * the sealed pages to truncate them) it says so, and the caller reads them and plans again.
+ * flow document (the record's changed keys and the new journal and history entries as field paths, so only
+ * they travel) and, now and then, sealed page documents. When the plan needs what it was not given (the open
+ * page's entries to seal it, or the sealed pages to truncate them) it says so, and the caller reads them and
+ * plans again.
  */
 import { FieldValue } from "firebase-admin/firestore";
 import { InvalidArgumentError, ValueTooLargeError } from "../errors.js";

@@ -17,7 +17,7 @@
  *   a writer still holding the old file can only append after the delete, where nothing applies.
  * - Each process caches, per flow, an open descriptor and the folded state with its byte offset, and reads
  *   only bytes appended since (a warm read is one pread that finds nothing new); the cache is an LRU
- *   bounded in flows and bytes.
+ *   bounded in flows and bytes. Listing reads every file with a cache of its own (file-listing.ts).
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
@@ -25,15 +25,16 @@ import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
-import { closeFd, ensureDir, fstat, linkExclusive, listDir, openLog, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { closeFd, ensureDir, fstat, linkExclusive, openLog, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
 import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
-import { FLOW_FILE_PATTERN, flowFileName } from "./file-names.js";
+import { FileListing } from "./file-listing.js";
+import { flowFileName } from "./file-names.js";
 import { emptyStats, type FileStoreStats } from "./file-stats.js";
 import { GroupCommit } from "./file-wal.js";
 import { recoverSegments } from "./file-wal-recovery.js";
 import { discard, removeStaleTemps, TempFiles, type TempFile } from "./file-temps.js";
-import { Gate, KeyedLock, mapLimit } from "./file-concurrency.js";
-import { afterCursor, checkCommit, recordPatch, compareNewestFirst, decodeCursor, encodeCursor, matchesQuery, pageLimit } from "./store-helpers.js";
+import { Gate, KeyedLock } from "./file-concurrency.js";
+import { checkCommit, recordPatch } from "./store-helpers.js";
 
 export interface FileStoreOptions {
   /** Directory holding the flow files; created if missing. */
@@ -75,7 +76,6 @@ interface Found {
   unreclaimed: string[];
 }
 
-const LIST_PARALLELISM = 32;
 /**
  * Flows with a call under way at once (the others wait their turn). A call holds a descriptor or two until
  * it ends, even when its flow's cached entry is closed meanwhile, so this bounds what a burst of calls on
@@ -96,7 +96,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   const stats = options.stats ?? emptyStats();
   const entries = new Map<string, Entry>(); // insertion order = least recently used first
   let cachedBytes = 0;
-  const listCache = new Map<string, { ino: number; size: number; log: FlowLog }>();
+  const listing = new FileListing(dir, stats);
   /** file -> [inode, durable length] of files whose entry was closed. */
   const durableLengths = new Map<string, [number, number]>();
   const locks = new KeyedLock();
@@ -234,35 +234,51 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   /**
    * Appends one line claiming rev `line.rev`, durably, and says whether it won that rev. Either way the
-   * entry's state is up to date with the file afterwards.
+   * entry's state is up to date with the file afterwards. The common case (nothing else appended) runs
+   * without an async function: it is taken once per step.
    */
   function append(e: Entry, line: LogLine, durableWithNext = false): Promise<boolean> {
-    return guarded(e, async () => {
+    try {
       const { bytes } = encodeLine(line);
       const before = e.log.offset;
       writeOnce(e.fd, bytes, e.file);
       stats.bytesWritten += bytes.length;
       // The file is append-only: ending exactly after our line says nothing else was appended, before or after it.
-      let range = bytes;
-      let won = true;
-      if (readAtSync(e.fd, before + bytes.length, 1, e.file).length === 0) {
-        foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
-      } else {
-        range = await readRange(e.fd, before, fstat(e.fd, e.file).size, e.file);
-        stats.bytesRead += range.length;
-        won = foldChunk(e.log, range, line.nonce);
-      }
+      if (readAtSync(e.fd, before + bytes.length, 1, e.file).length !== 0) return appendRaced(e, line, before);
+      foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
       if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
-      if (!sync) return won;
+      if (!sync) return Promise.resolve(true);
       const d = e.deferred;
-      if (durableWithNext && range === bytes && (!d || d.at + d.bytes.length === before)) {
+      if (durableWithNext && (!d || d.at + d.bytes.length === before)) {
         e.deferred = d ? { at: d.at, bytes: Buffer.concat([d.bytes, bytes]) } : { at: before, bytes };
-        return won;
+        return Promise.resolve(true);
       }
+      return makeDurable(e, before, bytes, false).then(
+        () => true,
+        (err: unknown) => dropped(e, err),
+      );
+    } catch (err) {
+      return dropped(e, err);
+    }
+  }
+
+  /** The rest of an append after which the file holds more than our line: we read what the others wrote. */
+  function appendRaced(e: Entry, line: LogLine, before: number): Promise<boolean> {
+    return guarded(e, async () => {
+      const range = await readRange(e.fd, before, fstat(e.fd, e.file).size, e.file);
+      stats.bytesRead += range.length;
+      const won = foldChunk(e.log, range, line.nonce);
+      if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
       // Also makes a racing winner's line durable before a loser reports.
-      await makeDurable(e, before, range, false);
+      if (sync) await makeDurable(e, before, range, false);
       return won;
     });
+  }
+
+  /** After a failure the entry's state is unknown: it leaves the cache, and the error goes on. */
+  async function dropped(e: Entry, err: unknown): Promise<never> {
+    await forget(e);
+    throw err;
   }
 
   /**
@@ -270,15 +286,35 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
    * Deferred lines that are not right before (another writer appended between) are left to the direct
    * sync that a range with a non-durable prefix gets.
    */
-  async function makeDurable(e: Entry, offset: number, bytes: Buffer, linked: boolean): Promise<void> {
+  function makeDurable(e: Entry, offset: number, bytes: Buffer, linked: boolean): Promise<void> {
     const d = e.deferred;
     e.deferred = undefined;
     if (d && d.at + d.bytes.length === offset) {
       offset = d.at;
       bytes = Buffer.concat([d.bytes, bytes]);
     }
-    await group.durable({ fd: e.fd, file: e.file, offset, bytes, prefixDurable: e.durable >= offset, linked });
-    e.durable = Math.max(e.durable, offset + bytes.length);
+    const end = offset + bytes.length;
+    return group.durable({ fd: e.fd, file: e.file, offset, bytes, prefixDurable: e.durable >= offset, linked }).then(() => {
+      e.durable = Math.max(e.durable, end);
+    });
+  }
+
+  /** Commits to `entry`, found current for `commit.expectRev` (or not: then the check says why). */
+  function commitTo(id: string, entry: Entry | undefined, commit: Commit): Promise<FlowRecord> {
+    checkCommit(id, entry?.log.record, commit);
+    const line: LogLine = {
+      op: "commit",
+      rev: commit.expectRev + 1,
+      nonce: nonce(),
+      ...recordPatch(entry!.log.record!, commit.record),
+      ...(commit.steps?.length ? { steps: commit.steps } : {}),
+      ...(commit.truncateFrom !== undefined ? { truncateFrom: commit.truncateFrom } : {}),
+      ...(commit.events?.length ? { events: commit.events } : {}),
+    };
+    return append(entry!, line, commit.durableWithNext).then((won) => {
+      if (!won) throw new ConflictError(id, entry!.log.deleted ? "the flow was deleted" : `another writer committed rev ${commit.expectRev + 1} first`);
+      return commit.record; // the caller's own object: the store keeps a copy of its own
+    });
   }
 
   /** Replaces a deleted generation's file by a stub holding only a delete line. Safe to repeat or race. */
@@ -296,28 +332,6 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   async function reclaimAll(files: string[]): Promise<void> {
     for (const file of files) await reclaim(file, { op: "delete", rev: 0, nonce: nonce() });
-  }
-
-  /** The current record of a list candidate file, read incrementally via a per-name cache. */
-  async function listed(name: string): Promise<FlowRecord | undefined> {
-    const file = path.join(dir, name);
-    const fd = await openLog(file);
-    if (fd === undefined) return undefined;
-    try {
-      const { ino, size } = fstat(fd, file);
-      const c = listCache.get(name);
-      if (c && c.ino === ino && c.size === size) return c.log.deleted ? undefined : c.log.record;
-      // Fold into a copy: concurrent list calls may be reading the same file.
-      const log = c && c.ino === ino && c.size < size ? { ...c.log } : emptyLog(undefined, name, false);
-      if (size > log.offset) {
-        stats.bytesRead += size - log.offset;
-        foldChunk(log, await readRange(fd, log.offset, size, file));
-      }
-      listCache.set(name, { ino, size, log });
-      return log.deleted ? undefined : log.record;
-    } finally {
-      await closeFd(fd);
-    }
   }
 
   return {
@@ -379,23 +393,36 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     },
 
     commit(id, commit: Commit) {
+      // A step's commit to a flow this store holds current, with nothing else under way on it, takes its lock
+      // and slot at once: the same as below without the three async functions around it.
+      const cached = entries.get(id);
+      if (initialized && cached && !cached.log.deleted && cached.log.record!.rev === commit.expectRev) {
+        const release = locks.tryHold(id);
+        if (release && working.tryEnter()) {
+          const done = () => (working.leave(), release());
+          remember(cached);
+          let committed: Promise<FlowRecord>;
+          try {
+            committed = commitTo(id, cached, commit);
+          } catch (err) {
+            committed = Promise.reject(err);
+          }
+          return committed.then(
+            (record) => (done(), record),
+            (err: unknown) => {
+              done();
+              throw err;
+            },
+          );
+        }
+        release?.();
+      }
       return locked(id, async () => {
         // Trust the cache only when it agrees with the caller; a stale cache just costs a conflict.
         let entry = entries.get(id);
         if (entry && !entry.log.deleted && entry.log.record!.rev === commit.expectRev) remember(entry);
         else ({ entry } = await find(id));
-        checkCommit(id, entry?.log.record, commit);
-        const won = await append(entry!, {
-          op: "commit",
-          rev: commit.expectRev + 1,
-          nonce: nonce(),
-          ...recordPatch(entry!.log.record!, commit.record),
-          ...(commit.steps?.length ? { steps: commit.steps } : {}),
-          ...(commit.truncateFrom !== undefined ? { truncateFrom: commit.truncateFrom } : {}),
-          ...(commit.events?.length ? { events: commit.events } : {}),
-        }, commit.durableWithNext);
-        if (!won) throw new ConflictError(id, entry!.log.deleted ? "the flow was deleted" : `another writer committed rev ${commit.expectRev + 1} first`);
-        return commit.record; // the caller's own object: the store keeps a copy of its own
+        return commitTo(id, entry, commit);
       });
     },
 
@@ -408,16 +435,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     async list(query: ListQuery): Promise<ListPage> {
       if (!initialized) await init();
-      const limit = pageLimit(query);
-      const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const names = (await listDir(dir)).filter((n) => FLOW_FILE_PATTERN.test(n));
-      const present = new Set(names);
-      for (const name of listCache.keys()) if (!present.has(name)) listCache.delete(name);
-      const records = await mapLimit(names, LIST_PARALLELISM, listed);
-      const all = records.filter((r): r is FlowRecord => r !== undefined && matchesQuery(r, query) && (!cursor || afterCursor(r, cursor)));
-      all.sort(compareNewestFirst);
-      const page = all.slice(0, limit);
-      return { flows: cloneData(page), ...(all.length > limit ? { cursor: encodeCursor(page[page.length - 1]!) } : {}) };
+      return listing.list(query);
     },
 
     delete(id, expectRev) {
@@ -439,7 +457,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       const open = [...entries.values()];
       entries.clear();
       cachedBytes = 0;
-      listCache.clear();
+      listing.clear();
       await Promise.all(open.map(closeEntry));
     },
   };
