@@ -195,7 +195,7 @@ const CASES: Case[] = [
     name: "corrupted record in Firestore",
     code: "CORRUPT_RECORD",
     store: "firestore",
-    arrange: async (e) => void (await e.firestore!.collection(e.collection!).doc(FIXTURE.blocked).update({ rec: "{not json" })),
+    arrange: async (e) => void (await e.firestore!.collection(e.collection!).doc(FIXTURE.blocked).update({ "r.input": "{not json" })),
     act: (e) => refusal(e.rt.getFlowState(approval, FIXTURE.blocked)),
   },
   // HTTP API
