@@ -16,8 +16,8 @@
  *   line, so the data is gone. A later create uses the next generation's file name (`<id>@<n+1>.log`);
  *   a writer still holding the old file can only append after the delete, where nothing applies.
  * - Each process caches, per flow, an open descriptor and the folded state with its byte offset, and reads
- *   only bytes appended since (a warm read is one pread that finds nothing new); the cache is an LRU
- *   bounded in flows and bytes. Listing reads every file with a cache of its own (file-listing.ts).
+ *   only bytes appended since (a warm read is one pread that finds nothing new): file-entries.ts. Listing
+ *   reads every file with a cache of its own (file-listing.ts).
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
@@ -25,10 +25,10 @@ import { ConflictError } from "../errors.js";
 import type { Commit, FlowStore, ListPage, ListQuery, LoadedFlow } from "../ports.js";
 import { cloneData } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
-import { closeFd, ensureDir, fstat, linkExclusive, openLog, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
-import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type FlowLog, type LogLine } from "./file-log.js";
+import { closeFd, ensureDir, fstat, linkExclusive, readAtSync, readRange, removeQuietly, renameOver, writeOnce } from "./file-io.js";
+import { FlowFiles, type Entry } from "./file-entries.js";
+import { currentHistory, emptyLog, encodeLine, foldChunk, foldOwnLine, type LogLine } from "./file-log.js";
 import { FileListing } from "./file-listing.js";
-import { flowFileName } from "./file-names.js";
 import { emptyStats, type FileStoreStats } from "./file-stats.js";
 import { GroupCommit } from "./file-wal.js";
 import { recoverSegments } from "./file-wal-recovery.js";
@@ -53,29 +53,6 @@ export interface FileStoreOptions {
 
 export type { FileStoreStats } from "./file-stats.js";
 
-/** One flow's current log file, open, with its state folded up to `log.offset`. */
-interface Entry {
-  id: string;
-  generation: number;
-  file: string;
-  fd: number;
-  ino: number;
-  closed: boolean;
-  /** Bytes of the file known to be durable (synced, or logged in a synced segment). */
-  durable: number;
-  /** Lines this entry appended from `at` on that wait to be made durable with its next write (durableWithNext). */
-  deferred?: { at: number; bytes: Buffer };
-  log: FlowLog;
-}
-
-/** Where the generation chain of an id ends: its live entry, or the generation a create would take. */
-interface Found {
-  entry: Entry | undefined;
-  generation: number;
-  /** Deleted generations whose data is still on disk (the deleter stopped before replacing them with a stub). */
-  unreclaimed: string[];
-}
-
 /**
  * Flows with a call under way at once (the others wait their turn). A call holds a descriptor or two until
  * it ends, even when its flow's cached entry is closed meanwhile, so this bounds what a burst of calls on
@@ -83,10 +60,6 @@ interface Found {
  * descriptors. The group commit still batches up to this many flows' writes.
  */
 const FLOWS_AT_ONCE = 128;
-/** The most bytes a warm catch-up reads on the event loop; more are read in the thread pool. */
-const CATCH_UP_PROBE = 16 * 1024;
-/** Files whose durable length is remembered after their entry leaves the cache. */
-const DURABLE_MEMORY = 100_000;
 
 export function createFileStore(options: FileStoreOptions): FlowStore {
   const dir = path.resolve(options.dir);
@@ -94,12 +67,9 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   const maxOpen = Math.max(1, options.maxOpenFlows ?? 256);
   const maxBytes = Math.max(0, options.maxCachedBytes ?? 64 * 1024 * 1024);
   const stats = options.stats ?? emptyStats();
-  const entries = new Map<string, Entry>(); // insertion order = least recently used first
-  let cachedBytes = 0;
-  const listing = new FileListing(dir, stats);
-  /** file -> [inode, durable length] of files whose entry was closed. */
-  const durableLengths = new Map<string, [number, number]>();
   const locks = new KeyedLock();
+  const files = new FlowFiles(dir, { maxOpen, maxBytes }, stats, locks);
+  const listing = new FileListing(dir, stats);
   const group = new GroupCommit(dir, stats);
   const temps = new TempFiles(dir, stats);
   const working = new Gate(FLOWS_AT_ONCE);
@@ -118,8 +88,6 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       }),
     );
 
-  const fileOf = (id: string, generation: number) => path.join(dir, flowFileName(id, generation));
-
   function init(): Promise<void> {
     ready ??= ensureDir(dir, sync).then(
       async () => {
@@ -133,103 +101,6 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       },
     );
     return ready;
-  }
-
-  /** Marks `e` most recently used, and closes the least recently used entries beyond the bounds. */
-  function remember(e: Entry): void {
-    const previous = entries.get(e.id);
-    if (previous) cachedBytes -= previous.log.offset;
-    entries.delete(e.id);
-    entries.set(e.id, e);
-    cachedBytes += e.log.offset;
-    for (const old of entries.values()) {
-      if (entries.size <= maxOpen && cachedBytes <= maxBytes) break;
-      if (old === e) continue;
-      entries.delete(old.id);
-      cachedBytes -= old.log.offset;
-      void locks.run(old.id, () => closeEntry(old));
-    }
-  }
-
-  async function forget(e: Entry): Promise<void> {
-    if (entries.get(e.id) === e) {
-      entries.delete(e.id);
-      cachedBytes -= e.log.offset;
-    }
-    await closeEntry(e);
-  }
-
-  async function closeEntry(e: Entry): Promise<void> {
-    if (e.closed) return;
-    e.closed = true;
-    if (e.durable > 0) {
-      durableLengths.delete(e.file);
-      durableLengths.set(e.file, [e.ino, e.durable]);
-      if (durableLengths.size > DURABLE_MEMORY) durableLengths.delete(durableLengths.keys().next().value!);
-    }
-    await closeFd(e.fd);
-  }
-
-  /**
-   * Folds whatever was appended since the entry's last read, up to `size` (the file's length now). Reading
-   * exactly that many bytes keeps a buffer per read as small as the news; a small tail of a file already
-   * open is read on the event loop (the page cache holds it), a cold file in the thread pool.
-   */
-  async function catchUp(e: Entry, size = fstat(e.fd, e.file).size): Promise<void> {
-    const before = e.log.offset;
-    if (size <= before) return;
-    const chunk = before > 0 && size - before <= CATCH_UP_PROBE ? readAtSync(e.fd, before, size - before, e.file) : await readRange(e.fd, before, size, e.file);
-    if (chunk.length > 0) {
-      foldChunk(e.log, chunk);
-      stats.bytesRead += chunk.length;
-      if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
-    }
-  }
-
-  /** Finds the flow's live generation; a cached entry first reads what others appended. */
-  async function find(id: string): Promise<Found> {
-    const unreclaimed: string[] = [];
-    let generation = 0;
-    const cached = entries.get(id);
-    if (cached) {
-      remember(cached);
-      await guarded(cached, () => catchUp(cached));
-      if (!cached.log.deleted) return { entry: cached, generation: cached.generation, unreclaimed };
-      generation = cached.generation + 1;
-      await forget(cached);
-    }
-    for (;; generation++) {
-      const file = fileOf(id, generation);
-      const fd = await openLog(file);
-      if (fd === undefined) return { entry: undefined, generation, unreclaimed };
-      const { ino, size } = fstat(fd, file);
-      const known = durableLengths.get(file);
-      const durable = known && known[0] === ino ? known[1] : 0;
-      const e: Entry = { id, generation, file, fd, ino, closed: false, durable, log: emptyLog(id, path.basename(file), true) };
-      await guarded(e, () => catchUp(e, size));
-      if (!e.log.started) {
-        // A create cut short by a crash before it was acknowledged (its content and its name are made
-        // durable together, after the link): the generation is void and the next one takes its place.
-        await closeEntry(e);
-        continue;
-      }
-      if (!e.log.deleted) {
-        remember(e);
-        return { entry: e, generation, unreclaimed };
-      }
-      if (!e.log.stub) unreclaimed.push(file);
-      await closeEntry(e);
-    }
-  }
-
-  /** Runs `fn` on an entry; on failure the entry's state is unknown, so it is dropped from the cache. */
-  async function guarded<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      await forget(e);
-      throw err;
-    }
   }
 
   /**
@@ -246,7 +117,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       // The file is append-only: ending exactly after our line says nothing else was appended, before or after it.
       if (readAtSync(e.fd, before + bytes.length, 1, e.file).length !== 0) return appendRaced(e, line, before);
       foldOwnLine(e.log, line, before + bytes.length); // the line follows the state we hold
-      if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
+      files.grew(e, before);
       if (!sync) return Promise.resolve(true);
       const d = e.deferred;
       if (durableWithNext && (!d || d.at + d.bytes.length === before)) {
@@ -264,11 +135,11 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   /** The rest of an append after which the file holds more than our line: we read what the others wrote. */
   function appendRaced(e: Entry, line: LogLine, before: number): Promise<boolean> {
-    return guarded(e, async () => {
+    return files.guarded(e, async () => {
       const range = await readRange(e.fd, before, fstat(e.fd, e.file).size, e.file);
       stats.bytesRead += range.length;
       const won = foldChunk(e.log, range, line.nonce);
-      if (entries.get(e.id) === e) cachedBytes += e.log.offset - before;
+      files.grew(e, before);
       // Also makes a racing winner's line durable before a loser reports.
       if (sync) await makeDurable(e, before, range, false);
       return won;
@@ -277,7 +148,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
   /** After a failure the entry's state is unknown: it leaves the cache, and the error goes on. */
   async function dropped(e: Entry, err: unknown): Promise<never> {
-    await forget(e);
+    await files.forget(e);
     throw err;
   }
 
@@ -345,18 +216,18 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
         let temp: TempFile | undefined;
         // An id this process does not know is most likely new: its first generation is linked without
         // looking first (the link fails if that file exists, and then we look).
-        let generation: number | undefined = entries.has(id) ? undefined : 0;
+        let generation: number | undefined = files.has(id) ? undefined : 0;
         temps.begin();
         try {
           for (;;) {
             if (generation === undefined) {
-              const found = await find(id);
+              const found = await files.find(id);
               if (found.entry) return { created: false, record: cloneData(found.entry.log.record!) };
               await reclaimAll(found.unreclaimed);
               generation = found.generation;
             }
             temp ??= await temps.write(bytes, false, true);
-            const file = fileOf(id, generation);
+            const file = files.fileOf(id, generation);
             if (!(await linkExclusive(temp.file, file))) {
               generation = undefined; // taken: by another creator (then read theirs) or an older generation
               continue;
@@ -367,8 +238,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
             await removeQuietly(temp.file);
             temp = undefined;
             foldOwnLine(e.log, line, bytes.length);
-            remember(e);
-            if (sync) await guarded(e, () => makeDurable(e, 0, bytes, true));
+            files.remember(e);
+            if (sync) await files.guarded(e, () => makeDurable(e, 0, bytes, true));
             return { created: true, record: cloneData(e.log.record!) };
           }
         } finally {
@@ -380,14 +251,14 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     get(id) {
       return locked(id, async () => {
-        const { entry } = await find(id);
+        const { entry } = await files.find(id);
         return entry ? cloneData(entry.log.record!) : undefined;
       });
     },
 
     load(id): Promise<LoadedFlow | undefined> {
       return locked(id, async () => {
-        const { entry } = await find(id);
+        const { entry } = await files.find(id);
         return entry ? { record: cloneData(entry.log.record!), steps: entry.log.steps.slice() } : undefined;
       });
     },
@@ -395,12 +266,12 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     commit(id, commit: Commit) {
       // A step's commit to a flow this store holds current, with nothing else under way on it, takes its lock
       // and slot at once: the same as below without the three async functions around it.
-      const cached = entries.get(id);
+      const cached = files.get(id);
       if (initialized && cached && !cached.log.deleted && cached.log.record!.rev === commit.expectRev) {
         const release = locks.tryHold(id);
         if (release && working.tryEnter()) {
           const done = () => (working.leave(), release());
-          remember(cached);
+          files.remember(cached);
           let committed: Promise<FlowRecord>;
           try {
             committed = commitTo(id, cached, commit);
@@ -419,16 +290,16 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       }
       return locked(id, async () => {
         // Trust the cache only when it agrees with the caller; a stale cache just costs a conflict.
-        let entry = entries.get(id);
-        if (entry && !entry.log.deleted && entry.log.record!.rev === commit.expectRev) remember(entry);
-        else ({ entry } = await find(id));
+        let entry = files.get(id);
+        if (entry && !entry.log.deleted && entry.log.record!.rev === commit.expectRev) files.remember(entry);
+        else ({ entry } = await files.find(id));
         return commitTo(id, entry, commit);
       });
     },
 
     history(id) {
       return locked(id, async () => {
-        const { entry } = await find(id);
+        const { entry } = await files.find(id);
         return entry ? cloneData(currentHistory(entry.log)) : [];
       });
     },
@@ -440,13 +311,13 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
 
     delete(id, expectRev) {
       return locked(id, async () => {
-        const { entry } = await find(id);
+        const { entry } = await files.find(id);
         if (!entry) return;
         if (entry.log.record!.rev !== expectRev) throw new ConflictError(id, `expected rev ${expectRev}, found ${entry.log.record!.rev}`);
         const line: LogLine = { op: "delete", rev: expectRev + 1, nonce: nonce() };
         const won = await append(entry, line);
         if (!won && !entry.log.deleted) throw new ConflictError(id, `another writer committed rev ${expectRev + 1} first`);
-        await forget(entry);
+        await files.forget(entry);
         if (won) await reclaim(entry.file, line);
       });
     },
@@ -454,11 +325,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     async close() {
       await locks.idle();
       await Promise.all([group.close(), temps.close()]);
-      const open = [...entries.values()];
-      entries.clear();
-      cachedBytes = 0;
       listing.clear();
-      await Promise.all(open.map(closeEntry));
+      await files.closeAll();
     },
   };
 }

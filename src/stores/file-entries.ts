@@ -1,0 +1,178 @@
+/**
+ * The file store's cache of open flow files (file-store.ts): per flow, its live generation's descriptor and
+ * its state folded up to a byte offset, so a warm read is one pread that finds nothing new. A least recently
+ * used list bounded in flows and bytes; an entry pushed out is closed under its flow's lock. Also walks an
+ * id's generations to its live file (`find`), and remembers how much of a closed file was durable.
+ */
+import * as path from "node:path";
+import { closeFd, fstat, openLog, readAtSync, readRange } from "./file-io.js";
+import { emptyLog, foldChunk, type FlowLog } from "./file-log.js";
+import { flowFileName } from "./file-names.js";
+import type { FileStoreStats } from "./file-stats.js";
+import type { KeyedLock } from "./file-concurrency.js";
+
+/** One flow's current log file, open, with its state folded up to `log.offset`. */
+export interface Entry {
+  id: string;
+  generation: number;
+  file: string;
+  fd: number;
+  ino: number;
+  closed: boolean;
+  /** Bytes of the file known to be durable (synced, or logged in a synced segment). */
+  durable: number;
+  /** Lines this entry appended from `at` on that wait to be made durable with its next write (durableWithNext). */
+  deferred?: { at: number; bytes: Buffer };
+  log: FlowLog;
+}
+
+/** Where the generation chain of an id ends: its live entry, or the generation a create would take. */
+export interface Found {
+  entry: Entry | undefined;
+  generation: number;
+  /** Deleted generations whose data is still on disk (the deleter stopped before replacing them with a stub). */
+  unreclaimed: string[];
+}
+
+/** The most bytes a warm catch-up reads on the event loop; more are read in the thread pool. */
+const CATCH_UP_PROBE = 16 * 1024;
+/** Files whose durable length is remembered after their entry leaves the cache. */
+const DURABLE_MEMORY = 100_000;
+
+export class FlowFiles {
+  /** Insertion order = least recently used first. */
+  private readonly entries = new Map<string, Entry>();
+  private cachedBytes = 0;
+  /** file -> [inode, durable length] of files whose entry was closed. */
+  private readonly durableLengths = new Map<string, [number, number]>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly limits: { maxOpen: number; maxBytes: number },
+    private readonly stats: FileStoreStats,
+    /** The store's per-flow lock: an entry pushed out of the cache is closed holding it. */
+    private readonly locks: KeyedLock,
+  ) {}
+
+  get(id: string): Entry | undefined {
+    return this.entries.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  fileOf(id: string, generation: number): string {
+    return path.join(this.dir, flowFileName(id, generation));
+  }
+
+  /** Counts what `e` folded since offset `before`, when it is the cached entry of its flow. */
+  grew(e: Entry, before: number): void {
+    if (this.entries.get(e.id) === e) this.cachedBytes += e.log.offset - before;
+  }
+
+  /** Marks `e` most recently used, and closes the least recently used entries beyond the bounds. */
+  remember(e: Entry): void {
+    const previous = this.entries.get(e.id);
+    if (previous) this.cachedBytes -= previous.log.offset;
+    this.entries.delete(e.id);
+    this.entries.set(e.id, e);
+    this.cachedBytes += e.log.offset;
+    for (const old of this.entries.values()) {
+      if (this.entries.size <= this.limits.maxOpen && this.cachedBytes <= this.limits.maxBytes) break;
+      if (old === e) continue;
+      this.entries.delete(old.id);
+      this.cachedBytes -= old.log.offset;
+      void this.locks.run(old.id, () => this.closeEntry(old));
+    }
+  }
+
+  async forget(e: Entry): Promise<void> {
+    if (this.entries.get(e.id) === e) {
+      this.entries.delete(e.id);
+      this.cachedBytes -= e.log.offset;
+    }
+    await this.closeEntry(e);
+  }
+
+  async closeEntry(e: Entry): Promise<void> {
+    if (e.closed) return;
+    e.closed = true;
+    if (e.durable > 0) {
+      this.durableLengths.delete(e.file);
+      this.durableLengths.set(e.file, [e.ino, e.durable]);
+      if (this.durableLengths.size > DURABLE_MEMORY) this.durableLengths.delete(this.durableLengths.keys().next().value!);
+    }
+    await closeFd(e.fd);
+  }
+
+  /**
+   * Folds whatever was appended since the entry's last read, up to `size` (the file's length now). Reading
+   * exactly that many bytes keeps a buffer per read as small as the news; a small tail of a file already
+   * open is read on the event loop (the page cache holds it), a cold file in the thread pool.
+   */
+  async catchUp(e: Entry, size = fstat(e.fd, e.file).size): Promise<void> {
+    const before = e.log.offset;
+    if (size <= before) return;
+    const chunk = before > 0 && size - before <= CATCH_UP_PROBE ? readAtSync(e.fd, before, size - before, e.file) : await readRange(e.fd, before, size, e.file);
+    if (chunk.length > 0) {
+      foldChunk(e.log, chunk);
+      this.stats.bytesRead += chunk.length;
+      this.grew(e, before);
+    }
+  }
+
+  /** Finds the flow's live generation; a cached entry first reads what others appended. */
+  async find(id: string): Promise<Found> {
+    const unreclaimed: string[] = [];
+    let generation = 0;
+    const cached = this.entries.get(id);
+    if (cached) {
+      this.remember(cached);
+      await this.guarded(cached, () => this.catchUp(cached));
+      if (!cached.log.deleted) return { entry: cached, generation: cached.generation, unreclaimed };
+      generation = cached.generation + 1;
+      await this.forget(cached);
+    }
+    for (;; generation++) {
+      const file = this.fileOf(id, generation);
+      const fd = await openLog(file);
+      if (fd === undefined) return { entry: undefined, generation, unreclaimed };
+      const { ino, size } = fstat(fd, file);
+      const known = this.durableLengths.get(file);
+      const durable = known && known[0] === ino ? known[1] : 0;
+      const e: Entry = { id, generation, file, fd, ino, closed: false, durable, log: emptyLog(id, path.basename(file), true) };
+      await this.guarded(e, () => this.catchUp(e, size));
+      if (!e.log.started) {
+        // A create cut short by a crash before it was acknowledged (its content and its name are made
+        // durable together, after the link): the generation is void and the next one takes its place.
+        await this.closeEntry(e);
+        continue;
+      }
+      if (!e.log.deleted) {
+        this.remember(e);
+        return { entry: e, generation, unreclaimed };
+      }
+      if (!e.log.stub) unreclaimed.push(file);
+      await this.closeEntry(e);
+    }
+  }
+
+  /** Runs `fn` on an entry; on failure the entry's state is unknown, so it is dropped from the cache. */
+  async guarded<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await this.forget(e);
+      throw err;
+    }
+  }
+
+  /** Closes every cached entry. */
+  async closeAll(): Promise<void> {
+    const open = [...this.entries.values()];
+    this.entries.clear();
+    this.cachedBytes = 0;
+    await Promise.all(open.map((e) => this.closeEntry(e)));
+  }
+}
