@@ -58,6 +58,15 @@ export class FlowFiles {
     return this.entries.get(id);
   }
 
+  /**
+   * The cached entry of `id` when its state is at `rev`, as a caller that expects that rev believes: trusted
+   * only when the two agree (a stale cache then just costs a conflict).
+   */
+  current(id: string, rev: number): Entry | undefined {
+    const e = this.entries.get(id);
+    return e && !e.log.deleted && e.log.record!.rev === rev ? e : undefined;
+  }
+
   has(id: string): boolean {
     return this.entries.has(id);
   }
@@ -163,9 +172,14 @@ export class FlowFiles {
     try {
       return await fn();
     } catch (err) {
-      await this.forget(e);
-      throw err;
+      return this.drop(e, err);
     }
+  }
+
+  /** After `err` the entry's state is unknown: it leaves the cache, and the error goes on. */
+  async drop(e: Entry, err: unknown): Promise<never> {
+    await this.forget(e);
+    throw err;
   }
 
   /** Closes every cached entry. */

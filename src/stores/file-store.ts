@@ -126,10 +126,10 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       }
       return makeDurable(e, before, bytes, false).then(
         () => true,
-        (err: unknown) => dropped(e, err),
+        (err: unknown) => files.drop(e, err),
       );
     } catch (err) {
-      return dropped(e, err);
+      return files.drop(e, err);
     }
   }
 
@@ -144,12 +144,6 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       if (sync) await makeDurable(e, before, range, false);
       return won;
     });
-  }
-
-  /** After a failure the entry's state is unknown: it leaves the cache, and the error goes on. */
-  async function dropped(e: Entry, err: unknown): Promise<never> {
-    await files.forget(e);
-    throw err;
   }
 
   /**
@@ -266,8 +260,8 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
     commit(id, commit: Commit) {
       // A step's commit to a flow this store holds current, with nothing else under way on it, takes its lock
       // and slot at once: the same as below without the three async functions around it.
-      const cached = files.get(id);
-      if (initialized && cached && !cached.log.deleted && cached.log.record!.rev === commit.expectRev) {
+      const cached = files.current(id, commit.expectRev);
+      if (initialized && cached) {
         const release = locks.tryHold(id);
         if (release && working.tryEnter()) {
           const done = () => (working.leave(), release());
@@ -289,11 +283,9 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
         release?.();
       }
       return locked(id, async () => {
-        // Trust the cache only when it agrees with the caller; a stale cache just costs a conflict.
-        let entry = files.get(id);
-        if (entry && !entry.log.deleted && entry.log.record!.rev === commit.expectRev) files.remember(entry);
-        else ({ entry } = await files.find(id));
-        return commitTo(id, entry, commit);
+        const current = files.current(id, commit.expectRev);
+        if (current) files.remember(current);
+        return commitTo(id, current ?? (await files.find(id)).entry, commit);
       });
     },
 

@@ -1,9 +1,9 @@
 /**
  * The file store's write-ahead segments after a crash: every acknowledged commit survives a machine crash
  * (flow files lost what the segment covers), whether it shared its segment write with other flows' or was
- * logged alone, and a commit made durable with the next is logged with it; a process crash adopts the dead process's segment without rewriting anything, a live
- * process's segment is left alone, and a torn record in a segment is ignored without resurrecting a
- * deleted flow.
+ * logged alone, and a commit made durable with the next is logged with it; a process crash adopts the
+ * dead process's segment without rewriting anything, a live process's segment is left alone, and a torn
+ * record in a segment is ignored without resurrecting a deleted flow.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
