@@ -39,7 +39,7 @@ const plans: Plan[] = [
     name: `replay, every wake-up cold, N=${n} (file)`, scenario: "replay-cold", store: "file" as const, arg: n,
     show: ["ms", "msPerWake", "continued", "replayedSteps", "bytesRead", "bytesWritten", "syncs"],
   })),
-  ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSettledMb", "heapSettledMb", "heapTotalSettledMb", "rssAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "wakeAllMs", "wakeUpsPerSec", "peakRssAwakeMb", "peakRssMb"] }]),
+  ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSettledMb", "heapSettledMb", "heapTotalSettledMb", "rssAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "scheduledCpuUsPerFlow", "scheduledBytesReadPerFlow", "scheduledSyncsPerFlow", "wakeAllMs", "wakeUpsPerSec", "peakRssAwakeMb", "peakRssMb"] }]),
 ];
 
 console.log(`firestep bench - ${new Date().toISOString()} - node ${process.version} - ${cpus().length} x ${cpus()[0]?.model ?? "cpu"} - ${Math.round(totalmem() / 2 ** 30)} GiB - median of ${runs} runs\n`);

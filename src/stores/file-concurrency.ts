@@ -33,6 +33,11 @@ export class KeyedLock {
     };
   }
 
+  /** Whether a task holds the key or waits for it. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   /** Resolves once no task runs or waits. */
   async idle(): Promise<void> {
     while (this.tails.size) await Promise.all(this.tails.values());

@@ -1,8 +1,9 @@
 /**
  * The file store's cache of open flow files (file-store.ts): per flow, its live generation's descriptor and
  * its state folded up to a byte offset, so a warm read is one pread that finds nothing new. A least recently
- * used list bounded in flows and bytes; an entry pushed out is closed under its flow's lock. Also walks an
- * id's generations to its live file (`find`), and remembers how much of a closed file was durable.
+ * used list bounded in flows and bytes; an entry pushed out is closed once no call on its flow uses it.
+ * Also walks an id's generations to its live file (`find`), and remembers how much of a closed file was
+ * durable and what it deferred to its next write.
  */
 import * as path from "node:path";
 import { closeFd, fstat, openLog, readAtSync, readRange } from "./file-io.js";
@@ -43,8 +44,19 @@ export class FlowFiles {
   /** Insertion order = least recently used first. */
   private readonly entries = new Map<string, Entry>();
   private cachedBytes = 0;
-  /** file -> [inode, durable length] of files whose entry was closed. */
-  private readonly durableLengths = new Map<string, [number, number]>();
+  /**
+   * Entries pushed out of the cache whose close waits for their flow's lock. A call already waiting for
+   * that lock (a burst of calls on more flows than the cache holds makes many) takes its entry back, open
+   * and folded, instead of opening and reading the file again.
+   */
+  private readonly closing = new Map<string, Entry>();
+  /**
+   * Of files whose entry was closed: the inode, the durable length, and the lines still deferred to the
+   * next write. A burst of more flows than the cache holds closes entries between a claim (deferred) and
+   * the outcome after it; without its deferred lines, the reopened entry's next write could not go to the
+   * segment and synced the flow file instead (0.58 syncs per flow scheduled, against 0.02).
+   */
+  private readonly closedFiles = new Map<string, { ino: number; durable: number; deferred: Entry["deferred"] }>();
 
   constructor(
     private readonly dir: string,
@@ -68,7 +80,7 @@ export class FlowFiles {
   }
 
   has(id: string): boolean {
-    return this.entries.has(id);
+    return this.entries.has(id) || this.closing.has(id);
   }
 
   fileOf(id: string, generation: number): string {
@@ -92,11 +104,21 @@ export class FlowFiles {
       if (old === e) continue;
       this.entries.delete(old.id);
       this.cachedBytes -= old.log.offset;
-      void this.locks.run(old.id, () => this.closeEntry(old));
+      if (this.locks.busy(old.id)) {
+        this.closing.set(old.id, old);
+        void this.locks.run(old.id, () => this.closePushedOut(old));
+      } else void this.closeEntry(old); // no call holds it: closed at once (a later call opens the file anew)
     }
   }
 
+  /** Closes an entry pushed out of the cache, unless a call took it back meanwhile. */
+  private async closePushedOut(e: Entry): Promise<void> {
+    if (this.closing.get(e.id) === e) this.closing.delete(e.id);
+    if (this.entries.get(e.id) !== e) await this.closeEntry(e);
+  }
+
   async forget(e: Entry): Promise<void> {
+    if (this.closing.get(e.id) === e) this.closing.delete(e.id);
     if (this.entries.get(e.id) === e) {
       this.entries.delete(e.id);
       this.cachedBytes -= e.log.offset;
@@ -107,10 +129,10 @@ export class FlowFiles {
   async closeEntry(e: Entry): Promise<void> {
     if (e.closed) return;
     e.closed = true;
-    if (e.durable > 0) {
-      this.durableLengths.delete(e.file);
-      this.durableLengths.set(e.file, [e.ino, e.durable]);
-      if (this.durableLengths.size > DURABLE_MEMORY) this.durableLengths.delete(this.durableLengths.keys().next().value!);
+    if (e.durable > 0 || e.deferred) {
+      this.closedFiles.delete(e.file);
+      this.closedFiles.set(e.file, { ino: e.ino, durable: e.durable, deferred: e.deferred });
+      if (this.closedFiles.size > DURABLE_MEMORY) this.closedFiles.delete(this.closedFiles.keys().next().value!);
     }
     await closeFd(e.fd);
   }
@@ -135,7 +157,7 @@ export class FlowFiles {
   async find(id: string): Promise<Found> {
     const unreclaimed: string[] = [];
     let generation = 0;
-    const cached = this.entries.get(id);
+    const cached = this.entries.get(id) ?? this.takeBack(id);
     if (cached) {
       this.remember(cached);
       await this.guarded(cached, () => this.catchUp(cached));
@@ -148,9 +170,10 @@ export class FlowFiles {
       const fd = await openLog(file);
       if (fd === undefined) return { entry: undefined, generation, unreclaimed };
       const { ino, size } = fstat(fd, file);
-      const known = this.durableLengths.get(file);
-      const durable = known && known[0] === ino ? known[1] : 0;
-      const e: Entry = { id, generation, file, fd, ino, closed: false, durable, log: emptyLog(id, path.basename(file), true) };
+      const known = this.closedFiles.get(file);
+      const same = known !== undefined && known.ino === ino;
+      const e: Entry = { id, generation, file, fd, ino, closed: false, durable: same ? known.durable : 0, log: emptyLog(id, path.basename(file), true) };
+      if (same && known.deferred) e.deferred = known.deferred;
       await this.guarded(e, () => this.catchUp(e, size));
       if (!e.log.started) {
         // A create cut short by a crash before it was acknowledged (its content and its name are made
@@ -165,6 +188,14 @@ export class FlowFiles {
       if (!e.log.stub) unreclaimed.push(file);
       await this.closeEntry(e);
     }
+  }
+
+  /** The entry of `id` pushed out of the cache and not yet closed, taken out of `closing`. */
+  private takeBack(id: string): Entry | undefined {
+    const e = this.closing.get(id);
+    if (!e || e.closed) return undefined;
+    this.closing.delete(id);
+    return e;
   }
 
   /** Runs `fn` on an entry; on failure the entry's state is unknown, so it is dropped from the cache. */
