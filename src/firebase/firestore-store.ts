@@ -221,7 +221,10 @@ class FirestoreFlowStore implements FlowStore {
     }
     const snap = await this.io(() => q.select(F.record, F.recordFields).limit(limit + 1).get(), "list");
     this.stats.reads += Math.max(1, snap.size);
-    for (const d of snap.docs) this.read(d.get(F.record)), this.read(d.get(F.recordFields));
+    for (const d of snap.docs) {
+      this.read(d.get(F.record));
+      this.read(d.get(F.recordFields));
+    }
     const flows = snap.docs.slice(0, limit).map((d) => listedRecord((f) => d.get(f), d.id));
     return { flows, ...(snap.size > limit ? { cursor: encodeCursor(flows[flows.length - 1]!) } : {}) };
   }
