@@ -17,6 +17,8 @@ interface Plan {
   scenario: string;
   store: "memory" | "file";
   arg?: string;
+  /** Node options for the scenario's process. */
+  node?: string[];
   show: string[];
 }
 
@@ -39,7 +41,14 @@ const plans: Plan[] = [
     name: `replay, every wake-up cold, N=${n} (file)`, scenario: "replay-cold", store: "file" as const, arg: n,
     show: ["ms", "msPerWake", "continued", "replayedSteps", "bytesRead", "bytesWritten", "syncs"],
   })),
-  ...(quick ? [] : [{ name: "10,000 sleeping flows (file)", scenario: "sleeping-10k", store: "file" as const, arg: "10000", show: ["rssSettledMb", "heapSettledMb", "heapTotalSettledMb", "rssAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "scheduledCpuUsPerFlow", "scheduledBytesReadPerFlow", "scheduledSyncsPerFlow", "wakeAllMs", "wakeUpsPerSec", "peakRssAwakeMb", "peakRssMb"] }]),
+  // Once with Node's default heap limit (on this machine 4.3 GB, under which V8 lets the heap grow to four
+  // times what is live before collecting), once with a limit sized to the work (see docs/performance.md).
+  ...(quick
+    ? []
+    : [[], ["--max-old-space-size=256"]].map((node) => ({
+        name: `10,000 sleeping flows (file${node.length ? ", " + node.join(" ") : ""})`, scenario: "sleeping-10k", store: "file" as const, arg: "10000", node,
+        show: ["rssSettledMb", "heapSettledMb", "heapTotalSettledMb", "rssAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "scheduledCpuUsPerFlow", "scheduledBytesReadPerFlow", "scheduledSyncsPerFlow", "wakeAllMs", "wakeUpsPerSec", "peakRssAwakeMb", "peakRssMb"],
+      }))),
 ];
 
 console.log(`firestep bench - ${new Date().toISOString()} - node ${process.version} - ${cpus().length} x ${cpus()[0]?.model ?? "cpu"} - ${Math.round(totalmem() / 2 ** 30)} GiB - median of ${runs} runs\n`);
@@ -47,7 +56,7 @@ for (const p of plans) {
   if (only && !p.name.includes(only) && p.scenario !== only) continue;
   const results: Array<Record<string, number>> = [];
   for (let i = 0; i < (p.scenario === "sleeping-10k" ? 1 : runs); i++) {
-    const out = execFileSync(process.execPath, ["--expose-gc", script, p.scenario, p.store, p.arg ?? ""], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const out = execFileSync(process.execPath, [...(p.node ?? []), "--expose-gc", script, p.scenario, p.store, p.arg ?? ""], { encoding: "utf8", maxBuffer: 1 << 24 });
     results.push(JSON.parse(out.trim().split("\n").pop()!) as Record<string, number>);
   }
   const cells = p.show.map((k) => `${k}=${fmt(median(results.map((r) => r[k]!)))}`);

@@ -3,7 +3,10 @@
  * (armed for the earliest), tasks due now run on the next turn of the event loop; each is handed to the
  * listener at its time, up to `maxConcurrent` at once (the rest wait their turn, in order, as with
  * Cloud Tasks' maxConcurrentDispatches). A handler that throws is retried with back-off, as Cloud Tasks
- * would. Repeated dedupe keys are dropped while remembered (the last 100,000).
+ * would. A dedupe key is remembered while its task waits, runs or backs off to retry: enqueueing it again
+ * then adds nothing. Once its handler has finished (or the task was given up), the key is forgotten, so a
+ * process that has run a million tasks holds the keys of those still to come only. Enqueueing a finished
+ * task's key again delivers it again, which at-least-once delivery allows and the runtime expects.
  */
 import type { Clock, LocalTaskQueue, QueuedTask } from "../ports.js";
 import type { WakeTask } from "../schemas.js";
@@ -21,8 +24,6 @@ export interface LocalQueueOptions {
   onDrop?: (task: WakeTask, error: unknown) => void;
 }
 
-const DEDUPE_MEMORY = 100_000;
-
 interface LaterTask extends DueEntry {
   task: WakeTask;
   key: string;
@@ -31,7 +32,7 @@ interface LaterTask extends DueEntry {
 
 /**
  * A flat copy of a key built by concatenation: V8 keeps such a string as a tree of pieces, several times
- * its size, and the dedupe memory holds up to 100,000 of them.
+ * its size, and a sleeping flow's wake-up holds its key until it runs.
  */
 function flat(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
@@ -41,6 +42,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
   const { clock } = options;
   const maxRetries = options.maxRetries ?? 10;
   const maxConcurrent = Math.max(1, options.maxConcurrent ?? 256);
+  /** Keys of tasks not yet finished: waiting, due, running, or backing off to retry. */
   const seen = new Set<string>();
   /** Tasks for later (and retries), earliest first, under one timer armed for the head. */
   const later = new DueHeap<LaterTask>();
@@ -76,10 +78,14 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
     }
     running++;
     handler(task, { taskId: key })
-      .catch((e) => {
-        if (attempt >= maxRetries) options.onDrop?.(task, e);
-        else schedule(task, key, Math.min(60_000, 100 * 2 ** attempt), attempt + 1);
-      })
+      .then(
+        () => seen.delete(key),
+        (e) => {
+          if (attempt < maxRetries) return schedule(task, key, Math.min(60_000, 100 * 2 ** attempt), attempt + 1);
+          seen.delete(key);
+          options.onDrop?.(task, e);
+        },
+      )
       .finally(() => {
         running--;
         if (turnHead < turn.length) {
@@ -136,7 +142,6 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       if (seen.has(dedupeKey)) return;
       const key = flat(dedupeKey);
       seen.add(key);
-      if (seen.size > DEDUPE_MEMORY) seen.delete(seen.values().next().value as string);
       schedule(task, key, task.at - clock.now(), 0);
     },
     listen(h) {
@@ -158,6 +163,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
       armed?.cancel();
       armed = undefined;
       later.clear();
+      seen.clear();
       for (const immediate of immediates) clearImmediate(immediate);
       immediates.clear();
       settleIdle();

@@ -56,7 +56,7 @@ export class FlowFiles {
    * the outcome after it; without its deferred lines, the reopened entry's next write could not go to the
    * segment and synced the flow file instead.
    */
-  private readonly closedFiles = new Map<string, { ino: number; durable: number; deferred: Entry["deferred"] }>();
+  private readonly closedFiles = new Map<string, { file: string; ino: number; durable: number; deferred: Entry["deferred"] }>();
 
   constructor(
     private readonly dir: string,
@@ -131,7 +131,7 @@ export class FlowFiles {
     e.closed = true;
     if (e.durable > 0 || e.deferred) {
       this.closedFiles.delete(e.file);
-      this.closedFiles.set(e.file, { ino: e.ino, durable: e.durable, deferred: e.deferred });
+      this.closedFiles.set(e.file, { file: e.file, ino: e.ino, durable: e.durable, deferred: e.deferred });
       if (this.closedFiles.size > DURABLE_MEMORY) this.closedFiles.delete(this.closedFiles.keys().next().value!);
     }
     await closeFd(e.fd);
@@ -166,11 +166,14 @@ export class FlowFiles {
       await this.forget(cached);
     }
     for (;; generation++) {
-      const file = this.fileOf(id, generation);
+      const named = this.fileOf(id, generation);
+      const known = this.closedFiles.get(named);
+      // The remembered path string itself: the segment that logged this file holds it too, so a sleeping
+      // flow keeps one copy of its path, not one per reopening.
+      const file = known?.file ?? named;
       const fd = await openLog(file);
       if (fd === undefined) return { entry: undefined, generation, unreclaimed };
       const { ino, size } = fstat(fd, file);
-      const known = this.closedFiles.get(file);
       const same = known !== undefined && known.ino === ino;
       const e: Entry = { id, generation, file, fd, ino, closed: false, durable: same ? known.durable : 0, log: emptyLog(id, path.basename(file), true) };
       if (same && known.deferred) e.deferred = known.deferred;

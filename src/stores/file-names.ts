@@ -11,11 +11,15 @@ function isPlain(byte: number): boolean {
   return (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x5f; // a-z 0-9 - _
 }
 
+/** An id made of plain characters only, which is its own stem. */
+const PLAIN_ID = /^[a-z0-9_-]*$/;
+
 /**
  * The stem for a flow id: plain bytes kept, every other byte (upper case, ".", ":", "/", "%", ...) as
  * `%xx`. Ids too long for that become `~` and their sha256 (`~` never appears in an escaped stem).
  */
 export function flowStem(id: string): string {
+  if (id.length <= MAX_STEM && PLAIN_ID.test(id)) return id; // the usual case (generated ids): nothing to escape
   let out = "";
   for (const byte of Buffer.from(id, "utf8")) {
     out += isPlain(byte) ? String.fromCharCode(byte) : `%${byte.toString(16).padStart(2, "0")}`;

@@ -7,7 +7,9 @@
  * ~50 µs when quiet), and done ahead it is off the create's path. The reserve starts at one file and
  * doubles, up to MAX_SPARES, whenever a create finds it empty, so a process that creates flows in bursts
  * keeps as many ready as a burst takes. Spares are made one at a time and only while no create is under
- * way, not to compete with it, and removed on close. Those a crash leaves are removed with other stale
+ * way, not to compete with it, and removed on close. A create that finds none makes its own file in the
+ * thread pool too: in a long burst every create found the reserve empty, and creating them on the event
+ * loop kept it blocked for about a third of the burst (scheduling 10,000 flows, `node --cpu-prof`). Those a crash leaves are removed with other stale
  * temporary files when a store next opens the directory, which is why a spare is not handed out once it is
  * half that age.
  */
@@ -51,10 +53,11 @@ export class TempFiles {
 
   /**
    * Writes `bytes` to a new temporary file (synced if `durable`) and returns it still open. With `spare`
-   * (for a create, between `begin` and `end`), the file is one made ahead when there is one.
+   * (for a create, between `begin` and `end`), the file is one made ahead when there is one, or else one
+   * made now in the thread pool.
    */
   async write(bytes: Buffer, durable: boolean, spare = false): Promise<TempFile> {
-    const made = spare ? this.take() : undefined;
+    const made = spare ? (this.take() ?? (await this.makeInPool())) : undefined;
     const file = made?.file ?? path.join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
     const fd = made?.fd ?? (await createExclusive(file));
     try {
@@ -101,6 +104,15 @@ export class TempFiles {
     this.closed = true;
     await this.making;
     await Promise.all(this.spares.splice(0).map(discard));
+  }
+
+  /** A create's own file when no spare is ready, made in the thread pool (undefined if that fails: then made inline). */
+  private async makeInPool(): Promise<TempFile | undefined> {
+    const file = path.join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
+    return createExclusiveInPool(file).then(
+      (made) => ({ file, ...made }),
+      () => undefined,
+    );
   }
 
   private take(): TempFile | undefined {

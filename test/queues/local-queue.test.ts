@@ -34,6 +34,40 @@ describe("local queue", () => {
     expect(got).toEqual(["soon", "late"]);
   });
 
+  it("remembers a dedupe key while its task waits, runs or backs off, and forgets it once the task has finished", async () => {
+    const clock = createFakeClock(0);
+    const q = createLocalQueue({ clock });
+    const got: string[] = [];
+    let failFirst = true;
+    let release = () => {};
+    q.listen(async (t) => {
+      got.push(`${t.flowId}@${clock.now()}`);
+      if (t.flowId === "flaky" && failFirst) {
+        failFirst = false;
+        throw new Error("store down");
+      }
+      if (t.flowId === "slow") await new Promise<void>((r) => (release = r));
+    });
+    await q.enqueue({ task: task("slow", 0), dedupeKey: "slow" });
+    await clock.advance(1);
+    expect(got).toEqual(["slow@0"]);
+    await q.enqueue({ task: task("slow", 0), dedupeKey: "slow" }); // still running
+    await q.enqueue({ task: task("flaky", 10), dedupeKey: "flaky" });
+    await clock.advance(20); // the first attempt fails; the retry waits 100 ms
+    await q.enqueue({ task: task("flaky", 30), dedupeKey: "flaky" }); // backing off
+    await clock.advance(200);
+    expect(got).toEqual(["slow@0", "flaky@10", "flaky@110"]);
+    release();
+    await q.idle();
+    // Both have finished: the same keys make new deliveries (at-least-once allows it; the runtime expects it).
+    await q.enqueue({ task: task("slow", 0), dedupeKey: "slow" });
+    await q.enqueue({ task: task("flaky", 0), dedupeKey: "flaky" });
+    await clock.advance(1);
+    release();
+    await q.idle();
+    expect(got).toEqual(["slow@0", "flaky@10", "flaky@110", "slow@221", "flaky@221"]);
+  });
+
   it("retries a handler that throws, with back-off, and cancels everything on close", async () => {
     const clock = createFakeClock(0);
     const q = createLocalQueue({ clock });
