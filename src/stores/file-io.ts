@@ -62,7 +62,7 @@ export async function createExclusiveInPool(file: string): Promise<{ fd: number;
 
 /**
  * Closes a descriptor, on the event loop: on a local file system close(2) only drops a reference (a few
- * microseconds), and handing it to the thread pool cost more. Waking 10,000 flows at once, whose files
+ * microseconds), and handing it to the thread pool cost more. Waking 5,000 flows at once, whose files
  * are closed as they finish, the event loop spent 6.3 % of its time in the asynchronous close against
  * 2.2 % in the synchronous one (`node --cpu-prof`). An error is ignored: the descriptor is gone either way.
  */
