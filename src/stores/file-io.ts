@@ -37,17 +37,11 @@ export async function openLog(file: string): Promise<number | undefined> {
   }
 }
 
-/** Creates a new file that must not exist yet, for O_APPEND writes. */
-export async function createExclusive(file: string): Promise<number> {
-  try {
-    return fs.openSync(file, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOATIME, 0o666);
-  } catch (e) {
-    throw unavailable(e as NodeJS.ErrnoException, "create", file);
-  }
-}
-
-/** createExclusive in the thread pool, with the new file's inode number. */
-export async function createExclusiveInPool(file: string): Promise<{ fd: number; ino: number }> {
+/**
+ * Creates a new file that must not exist yet, for O_APPEND writes, with its inode number. In the thread
+ * pool: allocating an inode waits for the file system's journal when the disk is busy.
+ */
+export async function createExclusive(file: string): Promise<{ fd: number; ino: number }> {
   const fd = await new Promise<number>((resolve, reject) =>
     fs.open(file, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOATIME, 0o666, (e, d) => (e ? reject(unavailable(e, "create", file)) : resolve(d))),
   );

@@ -7,16 +7,16 @@
  * ~50 µs when quiet), and done ahead it is off the create's path. The reserve starts at one file and
  * doubles, up to MAX_SPARES, whenever a create finds it empty, so a process that creates flows in bursts
  * keeps as many ready as a burst takes. Spares are made one at a time and only while no create is under
- * way, not to compete with it, and removed on close. A create that finds none makes its own file in the
- * thread pool too: in a long burst every create found the reserve empty, and creating them on the event
- * loop kept it blocked for about a third of the burst (scheduling 10,000 flows, `node --cpu-prof`). Those a crash leaves are removed with other stale
- * temporary files when a store next opens the directory, which is why a spare is not handed out once it is
- * half that age.
+ * way, not to compete with it, and removed on close. A create that finds none makes its own file, in the
+ * thread pool too: in a long burst every create finds the reserve empty, and making them on the event loop
+ * took 29 % of its time while 5,000 flows were scheduled at once (`node --cpu-prof`). Those a crash leaves
+ * are removed with other stale temporary files when a store next opens the directory, which is why a
+ * spare is not handed out once it is half that age.
  */
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { closeFd, createExclusive, createExclusiveInPool, fdatasync, fstat, removeQuietly, writeOnce } from "./file-io.js";
+import { closeFd, createExclusive, fdatasync, removeQuietly, writeOnce } from "./file-io.js";
 import { TEMP_PREFIX } from "./file-names.js";
 import type { FileStoreStats } from "./file-stats.js";
 
@@ -53,16 +53,11 @@ export class TempFiles {
 
   /**
    * Writes `bytes` to a new temporary file (synced if `durable`) and returns it still open. With `spare`
-   * (for a create, between `begin` and `end`), the file is one made ahead when there is one, or else one
-   * made now in the thread pool.
+   * (for a create, between `begin` and `end`), the file is one made ahead when there is one.
    */
   async write(bytes: Buffer, durable: boolean, spare = false): Promise<TempFile> {
-    const made = spare ? (this.take() ?? (await this.makeInPool())) : undefined;
-    const file = made?.file ?? path.join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
-    const fd = made?.fd ?? (await createExclusive(file));
+    const { file, fd, ino } = (spare ? this.take() : undefined) ?? (await makeTemp(this.dir));
     try {
-      // Before writing: a stat after a write would make the next durable write costlier (file-io.ts).
-      const ino = made?.ino ?? fstat(fd, file).ino;
       writeOnce(fd, bytes, file);
       this.stats.bytesWritten += bytes.length;
       if (durable) {
@@ -83,11 +78,10 @@ export class TempFiles {
    */
   private refill(): void {
     if (this.making || this.closed || this.active > 0 || this.spares.length >= this.target) return;
-    const file = path.join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
-    this.making = createExclusiveInPool(file)
+    this.making = makeTemp(this.dir)
       .then(
         async (made) => {
-          const spare = { file, ...made, at: Date.now() };
+          const spare = { ...made, at: Date.now() };
           if (this.closed) await discard(spare);
           else this.spares.push(spare);
         },
@@ -106,15 +100,6 @@ export class TempFiles {
     await Promise.all(this.spares.splice(0).map(discard));
   }
 
-  /** A create's own file when no spare is ready, made in the thread pool (undefined if that fails: then made inline). */
-  private async makeInPool(): Promise<TempFile | undefined> {
-    const file = path.join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
-    return createExclusiveInPool(file).then(
-      (made) => ({ file, ...made }),
-      () => undefined,
-    );
-  }
-
   private take(): TempFile | undefined {
     let spare = this.spares.shift();
     while (spare && Date.now() - spare.at > STALE_MS / 2) {
@@ -124,6 +109,12 @@ export class TempFiles {
     if (!spare) this.target = Math.min(MAX_SPARES, this.target * 2);
     return spare;
   }
+}
+
+/** A new, empty temporary file in `dir`, open (made before anything is written: a stat after a write would make the next durable write costlier, file-io.ts). */
+async function makeTemp(dir: string): Promise<TempFile> {
+  const file = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+  return { file, ...(await createExclusive(file)) };
 }
 
 /** Closes and removes a temporary file that will not be used. */
