@@ -23,7 +23,7 @@ interface Plan {
 }
 
 const plans: Plan[] = [
-  { name: "disk: one durable 700-byte write", scenario: "disk", store: "file", show: ["segmentWriteUs", "appendSyncUs", "ceilingStepsPerSec"] },
+  { name: "disk: one durable 700-byte write", scenario: "disk", store: "file", show: ["segmentWriteUs", "segmentDirectWriteUs", "appendSyncUs", "ceilingStepsPerSec"] },
   { name: "1 flow x 1,000 steps (memory)", scenario: "one-flow-1000", store: "memory", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "peakRssMb"] },
   { name: "1 flow x 1,000 steps (file, fsync)", scenario: "one-flow-1000", store: "file", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "syncsPerStep", "peakRssMb"] },
   { name: "1 flow x 1,000 steps, 10 KB input (file, fsync)", scenario: "one-flow-1000", store: "file", arg: "10000", show: ["stepsPerSec", "usPerStep", "syncsPerStep", "bytesWrittenPerStep", "peakRssMb"] },

@@ -10,6 +10,7 @@ import { closeSync, constants, fdatasyncSync, mkdtempSync, openSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { alignDown, alignedBuffer, alignedZeros, alignUp, openDirect } from "../src/stores/file-direct-io.js";
 import { createEmbeddedRuntime, createFileStore, createMemoryStore, defineFlow, interrupt, run, sleep, sleepUntil, type EmbeddedRuntime, type FlowStore } from "../src/index.js";
 
 /** The figures a file store counts (see FileStoreStats). */
@@ -126,7 +127,8 @@ async function main(): Promise<Record<string, number | string>> {
     switch (scenario) {
       case "disk": {
         // The disk's own price of one durable write, for reading the file-store figures against: a 700-byte
-        // write into a zero-filled O_DSYNC file (what the store's segment does) and an append plus fdatasync.
+        // write into a zero-filled O_DSYNC file (what the store's segment does through the page cache) and
+        // an append plus fdatasync.
         const file = join(dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-")), "probe");
         const fd = openSync(file, constants.O_RDWR | constants.O_CREAT);
         writeSync(fd, Buffer.alloc(1 << 20));
@@ -150,7 +152,29 @@ async function main(): Promise<Record<string, number | string>> {
           appendUs.push((performance.now() - t) * 1000);
         }
         closeSync(append);
-        return { segmentWriteUs: median(segmentUs), appendSyncUs: median(appendUs), ceilingStepsPerSec: 1e6 / median(segmentUs) };
+        // The same record written directly, as the store's segment is where the file system allows it
+        // (file-direct-io.ts): the blocks it spans, rewritten whole.
+        closeSync(openSync(`${file}.direct`, "w"));
+        const direct = openDirect(`${file}.direct`);
+        const directUs: number[] = [];
+        if (direct) {
+          const zeros = alignedZeros();
+          for (let at = 0; at < 1 << 20; at += zeros.length) writeSync(direct.fd, zeros, 0, zeros.length, at);
+          const blocks = alignedBuffer(4096).fill(97);
+          for (let i = 0; i < 400; i++) {
+            const at = alignDown(i * line.length, direct.block);
+            const length = alignUp((i + 1) * line.length, direct.block) - at;
+            const t = performance.now();
+            writeSync(direct.fd, blocks, 0, length, at);
+            directUs.push((performance.now() - t) * 1000);
+          }
+          closeSync(direct.fd);
+        }
+        const storeUs = direct ? median(directUs) : median(segmentUs);
+        return {
+          segmentWriteUs: median(segmentUs), ...(direct ? { segmentDirectWriteUs: median(directUs) } : {}),
+          appendSyncUs: median(appendUs), ceilingStepsPerSec: 1e6 / storeUs,
+        };
       }
       case "one-flow-1000": {
         const coldMs = (await timeFlows(rt, 1, 1000)).ms;

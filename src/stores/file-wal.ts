@@ -57,6 +57,8 @@ export class GroupCommit {
   private flushing: Promise<void> | undefined;
   private segment: SegmentFile | undefined;
   private segments = 0;
+  /** Segments are written directly (file-direct-io.ts) until one finds that the file system refuses it. */
+  private direct = true;
   private readonly name: string | undefined;
   private checkpoints: Promise<void> = Promise.resolve();
   private readonly syncer = new DataSyncer();
@@ -194,8 +196,10 @@ export class GroupCommit {
   private async openSegment(): Promise<SegmentFile> {
     const file = path.join(this.dir, `${this.name}.${this.segments++}`);
     // Its name must be found after a crash.
-    this.segment = await SegmentFile.create(file, SEGMENT_MAX_BYTES, this.stats, () => this.syncDir(false));
-    return this.segment;
+    const seg = await SegmentFile.create(file, SEGMENT_MAX_BYTES, this.stats, () => this.syncDir(false), this.direct);
+    this.direct = seg.direct;
+    this.segment = seg;
+    return seg;
   }
 
   /** Appends no more to `seg`, and checkpoints it in the background. */
