@@ -146,6 +146,22 @@ describe("file store", () => {
     }
   });
 
+  it("reads what another store appended, a few bytes (on the event loop) or more than 64 KB (in the thread pool), as it was written", async () => {
+    const dir = await tempDir();
+    const a = open(dir);
+    const b = open(dir);
+    let r = sampleRecord();
+    await a.create(r);
+    expect(await b.get(r.id)).toEqual(r); // b holds the file open from here on, and reads only what is new
+    const values = ["small", "L".repeat(70_000), "small again", "M".repeat(200_000)];
+    for (const [i, value] of values.entries()) {
+      r = await a.commit(r.id, { expectRev: r.rev, record: bump(r, { stepCount: i + 1 }), steps: [sampleStep(i, { value })] });
+      const loaded = (await b.load(r.id))!;
+      expect(loaded.record).toEqual(r);
+      expect(loaded.steps.map((s) => s.value)).toEqual(values.slice(0, i + 1));
+    }
+  });
+
   it("of two stores on one directory creating the same id at once, exactly one creates it", async () => {
     const dir = await tempDir();
     const id = sampleRecord().id;
