@@ -26,6 +26,8 @@ const FIRST_FILL_BYTES = 64 * 1024;
 const MAX_FILL_BYTES = 1024 * 1024;
 /** More buffers than this go to the kernel as one: writev takes at most IOV_MAX (1,024) in one write. */
 const MAX_PARTS = 512;
+/** Zeros for a segment written through the page cache, which needs no aligned buffer (nor WebAssembly). */
+const ZEROS = Buffer.alloc(64 * 1024);
 /** A direct segment keeps an aligned buffer this large at most; a larger batch gets one of its own. */
 const MAX_STAGING_BYTES = 1024 * 1024;
 
@@ -175,7 +177,7 @@ export class SegmentFile {
 
   /** Writes `bytes` (a multiple of 64 KiB) of zeros past the records, in the thread pool: one durable write. */
   private fill(bytes: number): void {
-    const zeros = alignedZeros();
+    const zeros = this.block ? alignedZeros() : ZEROS;
     const from = this.block ? alignUp(Math.max(this.filled, this.size), this.block) : Math.max(this.filled, this.size);
     this.fillingFrom = from;
     this.filled = from + bytes;
