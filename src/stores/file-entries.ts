@@ -113,26 +113,26 @@ export class FlowFiles {
       if (this.locks.busy(old.id)) {
         this.closing.set(old.id, old);
         void this.locks.run(old.id, () => this.closePushedOut(old));
-      } else void this.closeEntry(old); // no call holds it: closed at once (a later call opens the file anew)
+      } else this.closeEntry(old); // no call holds it: closed at once (a later call opens the file anew)
     }
   }
 
   /** Closes an entry pushed out of the cache, unless a call took it back meanwhile. */
   private async closePushedOut(e: Entry): Promise<void> {
     if (this.closing.get(e.id) === e) this.closing.delete(e.id);
-    if (this.entries.get(e.id) !== e) await this.closeEntry(e);
+    if (this.entries.get(e.id) !== e) this.closeEntry(e);
   }
 
-  async forget(e: Entry): Promise<void> {
+  forget(e: Entry): void {
     if (this.closing.get(e.id) === e) this.closing.delete(e.id);
     if (this.entries.get(e.id) === e) {
       this.entries.delete(e.id);
       this.cachedBytes -= e.log.offset;
     }
-    await this.closeEntry(e);
+    this.closeEntry(e);
   }
 
-  async closeEntry(e: Entry): Promise<void> {
+  closeEntry(e: Entry): void {
     if (e.closed) return;
     e.closed = true;
     if (e.durable > 0 || e.deferred) {
@@ -140,7 +140,7 @@ export class FlowFiles {
       this.closedFiles.set(e.file, { file: e.file, ino: e.ino, durable: e.durable, deferred: e.deferred });
       if (this.closedFiles.size > DURABLE_MEMORY) this.closedFiles.delete(this.closedFiles.keys().next().value!);
     }
-    await closeFd(e.fd);
+    closeFd(e.fd);
   }
 
   /**
@@ -186,7 +186,7 @@ export class FlowFiles {
       await this.guarded(cached, () => this.catchUp(cached));
       if (!cached.log.deleted) return { entry: cached, generation: cached.generation, unreclaimed };
       generation = cached.generation + 1;
-      await this.forget(cached);
+      this.forget(cached);
     }
     for (;; generation++) {
       const named = this.fileOf(id, generation);
@@ -204,7 +204,7 @@ export class FlowFiles {
       if (!e.log.started) {
         // A create cut short by a crash before it was acknowledged (its content and its name are made
         // durable together, after the link): the generation is void and the next one takes its place.
-        await this.closeEntry(e);
+        this.closeEntry(e);
         continue;
       }
       if (!e.log.deleted) {
@@ -212,7 +212,7 @@ export class FlowFiles {
         return { entry: e, generation, unreclaimed };
       }
       if (!e.log.stub) unreclaimed.push(file);
-      await this.closeEntry(e);
+      this.closeEntry(e);
     }
   }
 
@@ -235,15 +235,15 @@ export class FlowFiles {
 
   /** After `err` the entry's state is unknown: it leaves the cache, and the error goes on. */
   async drop(e: Entry, err: unknown): Promise<never> {
-    await this.forget(e);
+    this.forget(e);
     throw err;
   }
 
   /** Closes every cached entry. */
-  async closeAll(): Promise<void> {
+  closeAll(): void {
     const open = [...this.entries.values()];
     this.entries.clear();
     this.cachedBytes = 0;
-    await Promise.all(open.map((e) => this.closeEntry(e)));
+    for (const e of open) this.closeEntry(e);
   }
 }

@@ -59,7 +59,7 @@ export class FileListing {
       this.cache.set(name, { ino, size, log });
       return log.deleted ? undefined : log.record;
     } finally {
-      await closeFd(fd);
+      closeFd(fd);
     }
   }
 }

@@ -185,7 +185,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
   /** Replaces a deleted generation's file by a stub holding only a delete line. Safe to repeat or race. */
   async function reclaim(file: string, line: LogLine): Promise<void> {
     const temp = await temps.write(encodeLine(line).bytes, sync);
-    await closeFd(temp.fd);
+    closeFd(temp.fd);
     try {
       await renameOver(temp.file, file);
     } catch (err) {
@@ -309,7 +309,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
         const line: LogLine = { op: "delete", rev: expectRev + 1, nonce: nonce() };
         const won = await append(entry, line);
         if (!won && !entry.log.deleted) throw new ConflictError(id, `another writer committed rev ${expectRev + 1} first`);
-        await files.forget(entry);
+        files.forget(entry);
         if (won) await reclaim(entry.file, line);
       });
     },
@@ -318,7 +318,7 @@ export function createFileStore(options: FileStoreOptions): FlowStore {
       await locks.idle();
       await Promise.all([group.close(), temps.close()]);
       listing.clear();
-      await files.closeAll();
+      files.closeAll();
     },
   };
 }

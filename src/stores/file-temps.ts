@@ -119,7 +119,7 @@ async function makeTemp(dir: string): Promise<TempFile> {
 
 /** Closes and removes a temporary file that will not be used. */
 export async function discard(temp: { file: string; fd: number }): Promise<void> {
-  await closeFd(temp.fd);
+  closeFd(temp.fd);
   await removeQuietly(temp.file);
 }
 

@@ -78,7 +78,7 @@ export class SegmentFile {
     let fd = createDurable(file);
     const opened = direct ? openDirect(file) : undefined;
     if (opened) {
-      await closeFd(fd);
+      closeFd(fd);
       fd = opened.fd;
     }
     const seg = new SegmentFile(file, fd, opened?.block ?? 0, maxBytes, stats);
@@ -130,7 +130,7 @@ export class SegmentFile {
     if (this.closed) return;
     this.closed = true;
     await this.filling;
-    await closeFd(this.fd);
+    closeFd(this.fd);
   }
 
   /** Where the write that appends `parts` would end. */

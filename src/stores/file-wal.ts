@@ -218,7 +218,7 @@ export class GroupCommit {
           this.stats.syncs++;
           await fdatasync(fd, file);
         } finally {
-          await closeFd(fd);
+          closeFd(fd);
         }
       }
       await this.syncDir();

@@ -55,7 +55,7 @@ describe("file store's cache of open flow files", () => {
     await locks.idle(); // the close queued by the push-out has run, and left the taken-back entry open
     expect(files.get("a")).toBe(first);
     expect(fstatSync(first.fd).size).toBe(first.log.offset);
-    await files.closeAll();
+    files.closeAll();
   });
 
   it("an entry closed with lines deferred to its next write gets them back when its file is opened again", async () => {
@@ -65,13 +65,13 @@ describe("file store's cache of open flow files", () => {
     a.durable = a.log.offset; // as after its create was made durable
     const deferred = { at: a.log.offset, bytes: Buffer.from("a claim, not yet durable\n") };
     a.deferred = deferred;
-    await files.forget(a);
+    files.forget(a);
     expect(a.closed).toBe(true);
 
     const reopened = (await files.find("a")).entry!;
     expect(reopened).not.toBe(a);
     expect(reopened.durable).toBe(a.durable);
     expect(reopened.deferred).toEqual(deferred);
-    await files.closeAll();
+    files.closeAll();
   });
 });
