@@ -6,11 +6,12 @@
  * Waiting never reads flows' journals: it waits for the local queue to go idle and then reads records only.
  */
 import { getHeapSpaceStatistics } from "node:v8";
-import { closeSync, constants, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { alignDown, alignedBuffer, alignedZeros, alignUp, openDirect } from "../src/stores/file-direct-io.js";
+import { emptyStats } from "../src/stores/file-stats.js";
+import { SegmentFile } from "../src/stores/file-wal-segment.js";
 import { createEmbeddedRuntime, createFileStore, createMemoryStore, defineFlow, interrupt, run, sleep, sleepUntil, type EmbeddedRuntime, type FlowStore } from "../src/index.js";
 
 /** The figures a file store counts (see FileStoreStats). */
@@ -127,22 +128,24 @@ async function main(): Promise<Record<string, number | string>> {
     switch (scenario) {
       case "disk": {
         // The disk's own price of one durable write, for reading the file-store figures against: a 700-byte
-        // write into a zero-filled O_DSYNC file (what the store's segment does through the page cache) and
-        // an append plus fdatasync.
+        // record appended to a write-ahead segment (what a durable step costs the store; file-wal-segment.ts),
+        // written directly as the store does where the file system allows, and through the page cache; and,
+        // for comparison, an append plus fdatasync to a plain file.
         const file = join(dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-")), "probe");
-        const fd = openSync(file, constants.O_RDWR | constants.O_CREAT);
-        writeSync(fd, Buffer.alloc(1 << 20));
-        fdatasyncSync(fd);
-        closeSync(fd);
         const line = Buffer.alloc(700, 97);
-        const dsync = openSync(file, constants.O_RDWR | constants.O_DSYNC);
-        const segmentUs: number[] = [];
-        for (let i = 0; i < 400; i++) {
-          const t = performance.now();
-          writeSync(dsync, line, 0, line.length, i * line.length);
-          segmentUs.push((performance.now() - t) * 1000);
-        }
-        closeSync(dsync);
+        const segmentUs = async (direct: boolean): Promise<number | undefined> => {
+          const seg = await SegmentFile.create(`${file}.${direct ? "direct" : "cached"}`, 16 << 20, emptyStats(), async () => undefined, direct);
+          const us: number[] = [];
+          for (let i = 0; i < 400; i++) {
+            const t = performance.now();
+            await seg.append([line]);
+            us.push((performance.now() - t) * 1000);
+          }
+          await seg.close();
+          return seg.direct === direct ? median(us) : undefined;
+        };
+        const cachedUs = (await segmentUs(false))!;
+        const directUs = await segmentUs(true);
         const append = openSync(`${file}.append`, "a");
         const appendUs: number[] = [];
         for (let i = 0; i < 400; i++) {
@@ -152,28 +155,9 @@ async function main(): Promise<Record<string, number | string>> {
           appendUs.push((performance.now() - t) * 1000);
         }
         closeSync(append);
-        // The same record written directly, as the store's segment is where the file system allows it
-        // (file-direct-io.ts): the blocks it spans, rewritten whole.
-        closeSync(openSync(`${file}.direct`, "w"));
-        const direct = openDirect(`${file}.direct`);
-        const directUs: number[] = [];
-        if (direct) {
-          const zeros = alignedZeros();
-          for (let at = 0; at < 1 << 20; at += zeros.length) writeSync(direct.fd, zeros, 0, zeros.length, at);
-          const blocks = alignedBuffer(4096).fill(97);
-          for (let i = 0; i < 400; i++) {
-            const at = alignDown(i * line.length, direct.block);
-            const length = alignUp((i + 1) * line.length, direct.block) - at;
-            const t = performance.now();
-            writeSync(direct.fd, blocks, 0, length, at);
-            directUs.push((performance.now() - t) * 1000);
-          }
-          closeSync(direct.fd);
-        }
-        const storeUs = direct ? median(directUs) : median(segmentUs);
         return {
-          segmentWriteUs: median(segmentUs), ...(direct ? { segmentDirectWriteUs: median(directUs) } : {}),
-          appendSyncUs: median(appendUs), ceilingStepsPerSec: 1e6 / storeUs,
+          segmentWriteUs: cachedUs, ...(directUs !== undefined ? { segmentDirectWriteUs: directUs } : {}),
+          appendSyncUs: median(appendUs), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
         };
       }
       case "one-flow-1000": {
