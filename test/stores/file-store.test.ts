@@ -130,13 +130,19 @@ describe("file store", () => {
     expect(await readdir(join(dir, ".."))).not.toContain("escape@0.log");
   });
 
-  it("a writer with a stale cache loses to a commit made through another store on the same directory", async () => {
+  /** Two stores on one directory, and a flow created through `a` that `b` has read (and holds open). */
+  async function sharedFlow() {
     const dir = await tempDir();
     const a = open(dir);
     const b = open(dir);
     const r = sampleRecord();
     await a.create(r);
     expect(await b.get(r.id)).toEqual(r);
+    return { dir, a, b, r };
+  }
+
+  it("a writer with a stale cache loses to a commit made through another store on the same directory", async () => {
+    const { dir, a, b, r } = await sharedFlow();
     await a.commit(r.id, { expectRev: 0, record: bump(r, { epoch: 1 }), steps: [sampleStep(0, { value: "a" })] });
     await expect(b.commit(r.id, { expectRev: 0, record: bump(r, { epoch: 2 }), steps: [sampleStep(0, { value: "b" })] })).rejects.toBeInstanceOf(ConflictError);
     for (const s of [a, b, open(dir)]) {
@@ -147,12 +153,8 @@ describe("file store", () => {
   });
 
   it("reads what another store appended, a few bytes (on the event loop) or more than 64 KB (in the thread pool), as it was written", async () => {
-    const dir = await tempDir();
-    const a = open(dir);
-    const b = open(dir);
-    let r = sampleRecord();
-    await a.create(r);
-    expect(await b.get(r.id)).toEqual(r); // b holds the file open from here on, and reads only what is new
+    const { a, b, r: created } = await sharedFlow(); // b reads only what is new from here on
+    let r = created;
     const values = ["small", "L".repeat(70_000), "small again", "M".repeat(200_000)];
     for (const [i, value] of values.entries()) {
       r = await a.commit(r.id, { expectRev: r.rev, record: bump(r, { stepCount: i + 1 }), steps: [sampleStep(i, { value })] });
