@@ -9,41 +9,45 @@
  */
 import { UnstorableValueError, ValueTooLargeError } from "./errors.js";
 
-export function assertStorable(step: string, value: unknown, maxBytes: number): void {
-  if (value === undefined) return;
-  const walk = new StorableWalk(step, false);
-  walk.node(value);
-  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
-}
-
 /**
- * `assertStorable` and `jsonCopy` in one walk: checks `value` and returns the copy a replay would see.
- * Every step's result goes through here.
+ * Checks `value` and returns the copy a replay would see, in one walk. Values that enter stored data from
+ * outside (inputs, payloads, step results) go through here, so the store never holds the caller's object.
  */
 export function storableCopy<T>(step: string, value: T, maxBytes: number): T {
   if (value === undefined) return value;
-  const walk = new StorableWalk(step, true);
+  const walk = new StorableWalk(step);
   const copy = walk.node(value);
   if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
   return copy as T;
+}
+
+/**
+ * `storableCopy`, also telling whether `value` itself reads back the same as the copy (JSON dropped no
+ * `undefined` property and turned no -0 into 0), so it may be handed on in place of a second copy.
+ */
+export function storableCopyExact<T>(step: string, value: T, maxBytes: number): { copy: T; exact: boolean } {
+  if (value === undefined) return { copy: value, exact: true };
+  const walk = new StorableWalk(step);
+  const copy = walk.node(value);
+  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
+  return { copy: copy as T, exact: walk.exact };
 }
 
 /** Below this depth cycles are not looked for: a cycle makes the walk deeper than any real value needs. */
 const CYCLE_CHECK_DEPTH = 32;
 
 /**
- * Validates a value, sums the UTF-8 size of its JSON text and (when `copying`) copies it. The path to each
+ * Validates a value, sums the UTF-8 size of its JSON text and copies it. The path to each
  * node is kept as a stack of keys and formatted only for an error message.
  */
 class StorableWalk {
   bytes = 0;
+  /** False once the copy differs from the value: an `undefined` property dropped, or -0 made 0. */
+  exact = true;
   private readonly keys: Array<string | number> = [];
   private readonly ancestors: object[] = [];
 
-  constructor(
-    private readonly step: string,
-    private readonly copying: boolean,
-  ) {}
+  constructor(private readonly step: string) {}
 
   node(v: unknown): unknown {
     switch (typeof v) {
@@ -56,7 +60,11 @@ class StorableWalk {
       case "number":
         if (!Number.isFinite(v)) this.fail(`${v} (JSON has no NaN or Infinity)`);
         this.bytes += numberLength(v);
-        return v === 0 ? 0 : v;
+        if (v === 0) {
+          if (Object.is(v, -0)) this.exact = false;
+          return 0;
+        }
+        return v;
       case "bigint":
         return this.fail("a BigInt");
       case "function":
@@ -80,17 +88,16 @@ class StorableWalk {
   }
 
   private array(arr: unknown[]): unknown {
-    const out = this.copying ? new Array<unknown>(arr.length) : undefined;
+    const out = new Array<unknown>(arr.length);
     this.bytes += arr.length > 0 ? arr.length + 1 : 2; // brackets and commas
     const keys = this.keys;
     for (let i = 0; i < arr.length; i++) {
       keys.push(i);
       if (!(i in arr)) this.fail("a hole in an array");
-      const c = this.node(arr[i]);
-      if (out) out[i] = c;
+      out[i] = this.node(arr[i]);
       keys.pop();
     }
-    return out ?? arr;
+    return out;
   }
 
   private object(obj: object): unknown {
@@ -100,26 +107,27 @@ class StorableWalk {
       this.fail(`an instance of ${name} (JSON would not bring it back as one)`);
     }
     if (Object.getOwnPropertySymbols(obj).length) this.fail("symbol-keyed properties");
-    const out: Record<string, unknown> | undefined = this.copying ? {} : undefined;
+    const out: Record<string, unknown> = {};
     const keys = this.keys;
     let fields = 0;
     this.bytes += 2;
     for (const k in obj) {
       if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
       const child = (obj as Record<string, unknown>)[k];
-      if (child === undefined) continue;
+      if (child === undefined) {
+        this.exact = false;
+        continue;
+      }
       keys.push(k);
       this.bytes += stringBytes(k) + 1;
       const c = this.node(child);
       keys.pop();
-      if (out) {
-        if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
-        else out[k] = c;
-      }
+      if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+      else out[k] = c;
       fields++;
     }
     if (fields > 1) this.bytes += fields - 1;
-    return out ?? obj;
+    return out;
   }
 
   private fail(what: string): never {
@@ -239,11 +247,24 @@ export function jsonEqual(a: unknown, b: unknown, depth = 0): boolean {
   return defined === 0;
 }
 
-/** Freezes `value` and everything in it, so data shared between readers cannot be changed by one of them. */
+/**
+ * Freezes `value` and everything in it, so data shared between readers cannot be changed by one of them.
+ * A frozen object is taken to be frozen throughout (this module froze it), so data that shares frozen parts
+ * with earlier data costs only its new parts. Written without `Object.keys`, as a memory store freezes on
+ * every step.
+ */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
   Object.freeze(value);
-  for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+  } else {
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      const child = (value as Record<string, unknown>)[k];
+      if (typeof child === "object" && child !== null) deepFreeze(child);
+    }
+  }
   return value;
 }
 

@@ -17,6 +17,8 @@ export interface LoadedFlow {
 /**
  * One atomic, conditional write: it applies only if the stored record's `rev` still equals `expectRev`,
  * otherwise the store throws `ConflictError` and changes nothing. `record.rev` must be `expectRev + 1`.
+ * A stored commit takes over its record, steps and events: the caller must not change them afterwards, as
+ * a store may keep them as they are (the memory store does, rather than copy them on every step).
  */
 export interface Commit {
   expectRev: number;
@@ -55,7 +57,7 @@ export interface ListPage {
 export const HISTORY_LIMIT = 500;
 
 export interface FlowStore {
-  /** Exclusive create. When the id is taken, nothing is written and the existing record comes back. */
+  /** Exclusive create. When the id is taken, nothing is written and the existing record comes back. Takes over what it stores, as `commit` does. */
   create(record: FlowRecord, events?: HistoryEvent[]): Promise<{ created: boolean; record: FlowRecord }>;
   get(id: string): Promise<FlowRecord | undefined>;
   /** Record and journal together, as a runner needs them. */

@@ -37,7 +37,7 @@ export async function startChild<F extends Flow>(name: string, flowRef: FlowRef<
       const step = ctx.newStep({ call, key, name, kind: "child", ok: true, value: handle, attempts: 1, startedAt: now, endedAt: ctx.io.now() });
       ctx.event({ type: "step.completed", step: key, detail: `started ${flow.name} ${flowId}` });
       await ctx.persist(step);
-      return handle;
+      return journalValue<ChildHandle<F>>(step);
     })(),
   );
 }

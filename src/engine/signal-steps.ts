@@ -48,7 +48,7 @@ async function takeSignal<T>(ctx: InvocationContext, next: NextCall, name: strin
       delete ctx.progress[key];
       ctx.event({ type: "step.completed", step: key });
       await ctx.persist(step);
-      return payload;
+      return journalValue<{ payload: T }>(step).payload;
     }
     const until = options.timeoutSeconds === undefined ? undefined : firstAt + options.timeoutSeconds * 1000;
     if (until !== undefined && now >= until) {

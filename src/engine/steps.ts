@@ -17,7 +17,7 @@ import {
   type SerializedError,
 } from "../errors.js";
 import { isAction, type Action } from "../flow.js";
-import { cloneData, storableCopy } from "../json-value.js";
+import { cloneData, storableCopyExact } from "../json-value.js";
 import type { HistoryEvent, StepKind, StepRecord } from "../schemas.js";
 import { currentContext, inStepScope, type InvocationContext, type NextCall, type StepScope } from "./invocation-context.js";
 import { backoffSeconds, resolveRetryConfig, type ResolvedRetryConfig, type RetryConfig } from "./retry-policy.js";
@@ -128,6 +128,8 @@ interface Execution<T> {
   attempt: number;
   startedAt: number;
   scope: StepScope;
+  /** What the flow gets once the step is stored: what the function returned, or a copy where JSON changes it. */
+  result: T | undefined;
 }
 
 /**
@@ -148,7 +150,7 @@ function executeStep<T>(
   const attempt = prior ? prior.attempts + 1 : 1;
   const startedAt = ctx.io.now();
   if (ctx.live) ctx.event({ at: startedAt, type: "step.started", step: next.key, attempt }, false);
-  const x: Execution<T> = { ctx, kind, next, opts, policy, fn, attempt, startedAt, scope: { ctx, suspended: false } };
+  const x: Execution<T> = { ctx, kind, next, opts, policy, fn, attempt, startedAt, scope: { ctx, suspended: false }, result: undefined };
   let result: Promise<T> | T;
   try {
     result =
@@ -227,13 +229,17 @@ async function settleStep<T>(x: Execution<T>, result: Promise<T>): Promise<T> {
   }
 }
 
-/** Records a step's value as its journal entry (not yet stored); the entry's value is the copy the flow gets. */
+/**
+ * Records a step's value as its journal entry (not yet stored). The entry holds a copy, which the store
+ * takes over; the flow gets the value itself when that reads back the same, so one copy does for both.
+ */
 function completeStep<T>(x: Execution<T>, value: T, via: "fallback" | undefined): StepRecord {
   const { ctx, next, opts, attempt, startedAt } = x;
   const { key, call } = next;
   const name = opts.name;
   if (x.scope.suspended) throw new InterruptSwallowedError(name);
-  const stored = storableCopy(name, value, ctx.io.maxValueBytes);
+  const { copy: stored, exact } = storableCopyExact(name, value, ctx.io.maxValueBytes);
+  x.result = exact ? value : cloneData(stored);
   const endedAt = ctx.io.now();
   const fields: Omit<StepRecord, "seq"> = { call, key, name, kind: x.kind, ok: true, attempts: attempt, startedAt, endedAt };
   if (stored !== undefined) fields.value = stored;
@@ -246,11 +252,10 @@ function completeStep<T>(x: Execution<T>, value: T, via: "fallback" | undefined)
   return step;
 }
 
-/** What the flow gets from a step once its entry is stored: the entry's value; its undo is registered then. */
+/** What the flow gets from a step once its entry is stored; its undo, which gets its own copy, is registered then. */
 function storedValue<T>(x: Execution<T>, step: StepRecord): T {
-  const stored = step.value as T;
-  if (x.opts.compensate) x.ctx.addCompensation(x.next.key, x.opts.name, () => x.opts.compensate!(stored));
-  return stored;
+  if (x.opts.compensate) x.ctx.addCompensation(x.next.key, x.opts.name, () => x.opts.compensate!(journalValue<T>(step)));
+  return x.result as T;
 }
 
 function isThenable<T>(v: Promise<T> | T): v is Promise<T> {

@@ -51,7 +51,7 @@ async function awaitInterrupt<S extends z.ZodType>(ctx: InvocationContext, next:
         delete ctx.progress[key];
         ctx.event({ type: "step.completed", step: key, durationMs: step.endedAt - firstAt });
         await ctx.persist(step);
-        return value as z.output<S>;
+        return replay<z.output<S>>(step);
       }
       ctx.event({ type: "step.failed", step: key, detail: `resume payload rejected: ${formatIssues(parsed.error)}` });
     }
@@ -211,7 +211,7 @@ async function awaitFlowsDone<F extends Flow>(ctx: InvocationContext, next: Next
       delete ctx.progress[key];
       ctx.event({ type: "step.completed", step: key });
       await ctx.persist(step);
-      return value;
+      return replay<Array<Operation<FlowOutput<F>>>>(step);
     }
     const prior = ctx.progress[key];
     const round = (prior?.attempts ?? 0) + 1;

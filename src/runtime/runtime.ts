@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { FlowAlreadyExistsError, FlowNotFoundError, formatIssues, InvalidArgumentError, InvalidPayloadError, isFirestepError } from "../errors.js";
 import { parseInput, resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
-import { assertStorable, cloneData } from "../json-value.js";
+import { cloneData, storableCopy } from "../json-value.js";
 import { toOperation, type Operation } from "../engine/operation.js";
 import {
   assertDeletable,
@@ -153,8 +153,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       if (opts.flowId !== undefined && (typeof opts.flowId !== "string" || !FLOW_ID_PATTERN.test(opts.flowId))) {
         throw new InvalidArgumentError(`flowId "${String(opts.flowId)}" is not allowed: use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.`);
       }
-      const parsed = parseInput(flow, input);
-      assertStorable(`${flow.name} (input)`, parsed, store.maxValueBytes);
+      // Checked and copied: the store takes over the record, and the caller keeps its own object.
+      const parsed = storableCopy(`${flow.name} (input)`, parseInput(flow, input), store.maxValueBytes);
       const now = clock.now();
       const record = newFlowRecord({ id: opts.flowId ?? randomUUID(), flowName: flow.name, ...(flow.version ? { version: flow.version } : {}), input: parsed, now, startAt: now + delay * 1000 });
       if (opts.parentId) record.parentId = opts.parentId;
@@ -172,8 +172,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async resumeFlow(flowRef, flowId, payload, options) {
-      assertStorable(`${flowId} (resume payload)`, payload, store.maxValueBytes);
-      const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, payload, now, options?.step), "flow.resumed");
+      const copy = storableCopy(`${flowId} (resume payload)`, payload, store.maxValueBytes);
+      const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, copy, now, options?.step), "flow.resumed");
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "resume");
       return toOperation(stored);
     },
@@ -252,8 +252,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       }
       const parsed = schema.safeParse(payload);
       if (!parsed.success) throw new InvalidPayloadError(`Signal "${name}" to flow "${flowId}"`, formatIssues(parsed.error));
-      assertStorable(`signal ${name}`, parsed.data, store.maxValueBytes);
-      const stored = await transition(flowId, flow, (r, now) => signalRecord(r, name, parsed.data, now), "flow.signalled");
+      const copy = storableCopy(`signal ${name}`, parsed.data, store.maxValueBytes);
+      const stored = await transition(flowId, flow, (r, now) => signalRecord(r, name, copy, now), "flow.signalled");
       if (stored.status === "scheduled" && stored.wakeAt !== undefined) await core.enqueue(stored, stored.wakeAt, "wake");
       return toOperation(stored);
     },

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assertStorable, deepFreeze, storableCopy } from "../../src/json-value.js";
+import { deepFreeze, storableCopy, storableCopyExact } from "../../src/json-value.js";
 
 /** Plain JSON-exact data, with the awkward corners: -0, unicode, escapes, "__proto__" keys, deep nesting. */
 const jsonData = fc.letrec((tie) => ({
@@ -39,8 +39,12 @@ describe("storableCopy", () => {
     expect(original).toEqual({ a: [1, { b: "x" }], c: { d: true } });
   });
 
-  it("drops undefined properties and turns -0 into 0, as JSON does", () => {
+  it("drops undefined properties and turns -0 into 0, as JSON does, and says when it did", () => {
     expect(storableCopy("s", { a: undefined, b: -0 }, Infinity)).toStrictEqual({ b: 0 });
+    expect(storableCopyExact("s", { a: { b: [1, { c: undefined }] } }, Infinity)).toStrictEqual({ copy: { a: { b: [1, {}] } }, exact: false });
+    expect(storableCopyExact("s", [0, -0], Infinity)).toStrictEqual({ copy: [0, 0], exact: false });
+    expect(storableCopyExact("s", { a: [0, null, "", false, { b: 1.5 }] }, Infinity)).toStrictEqual({ copy: { a: [0, null, "", false, { b: 1.5 }] }, exact: true });
+    expect(storableCopyExact("s", undefined, Infinity)).toStrictEqual({ copy: undefined, exact: true });
   });
 
   it("names the path of a cycle where the value first refers back to itself", () => {
@@ -50,9 +54,9 @@ describe("storableCopy", () => {
     expect(() => storableCopy("loop", root, Infinity)).toThrow(/loop.*a cycle.*\$\.list\[1\]\.inner\.back|\$\.list\[1\]\.inner\.back.*a cycle/s);
   });
 
-  it("names the path of a value JSON would mangle, in the check-only form too", () => {
+  it("names the path of a value JSON would mangle, and what it is", () => {
     const v = { rows: [{ ok: 1 }, { when: new Date(0) }] };
-    expect(() => assertStorable("report", v, Infinity)).toThrow(/\$\.rows\[1\]\.when/);
+    expect(() => storableCopy("report", v, Infinity)).toThrow(/\$\.rows\[1\]\.when/);
     expect(() => storableCopy("report", v, Infinity)).toThrow(/an instance of Date/);
   });
 });

@@ -11,8 +11,10 @@ import {
   run,
   runAction,
   sleep,
+  startChild,
   uuid,
   waitFor,
+  waitForSignal,
 } from "../../src/index.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
 
@@ -444,5 +446,62 @@ describe("app calls", () => {
     await t.clock.advance(90_000);
     await t.runtime.idle();
     expect((await t.runtime.getFlowState(echo, op.name)).done).toBe(true);
+  });
+});
+
+describe("ownership of values", () => {
+  type Box = { list: number[] };
+  const box = z.object({ list: z.array(z.number()) });
+  const child = defineFlow({ name: "ownChild", input: box, output: box }, async (input) => input);
+  /** Changes every value it is handed (the store takes over its own copies, and may freeze them), then returns them. */
+  const owner = defineFlow({ name: "owner", input: box, output: z.array(z.unknown()), signals: { more: box } }, async (input) => {
+    const got: unknown[] = [];
+    const change = <T>(v: T): T => {
+      const frozen = Object.isFrozen(v) || Object.isFrozen((v as { list?: unknown }).list ?? {});
+      (v as { list: number[] }).list.push(99);
+      got.push(frozen ? "frozen" : v);
+      return v;
+    };
+    change(input);
+    change(await run("made", () => ({ list: [1] })));
+    change(await run("undefined dropped", () => ({ list: [2], gone: undefined })));
+    change(await interrupt("ask", box));
+    change(await waitForSignal<Box>("more"));
+    const handle = await startChild("kid", child, { list: [3] });
+    expect(Object.isFrozen(handle)).toBe(false);
+    const [done] = await waitFor("kid done", child, [handle.flowId]);
+    change(done!.result!.response);
+    await sleep("nap", 1);
+    return got;
+  });
+
+  it("hands the flow and the app their own objects: none is frozen, and changing one changes nothing stored", async () => {
+    for (const warmExecutions of [0, 10]) {
+      t = createTestRuntime({ warmExecutions });
+      const input = { list: [0] };
+      const h = await t.start(owner, input);
+      expect(Object.isFrozen(input)).toBe(false);
+      input.list.push(-1);
+      await h.settle();
+      const payload = { list: [4] };
+      await h.resume(payload);
+      expect(Object.isFrozen(payload.list)).toBe(false);
+      payload.list.push(-1);
+      const signal = { list: [5] };
+      await t.runtime.signalFlow(owner, h.id, "more", signal);
+      expect(Object.isFrozen(signal.list)).toBe(false);
+      signal.list.push(-1);
+      await t.runtime.idle();
+      await t.clock.advance(5_000);
+      await t.runtime.idle();
+      const op = await h.state();
+      expect(op.error).toBeUndefined();
+      // Each value as the flow got it, changed once by the flow: the replay after the sleep gets them as stored.
+      expect(op.result!.response).toEqual([0, 1, 2, 4, 5, 3].map((n) => ({ list: [n, 99] })));
+      expect((await h.record()).input).toEqual({ list: [0] });
+      const values = (await h.steps()).filter((s) => ["made", "undefined dropped", "ask"].includes(s.key)).map((s) => s.value);
+      expect(values).toEqual([{ list: [1] }, { list: [2] }, { list: [4] }]);
+      await t.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The stores a runtime test runs on: memory, files in a temp directory, and Firestore on the emulator
- * (a fresh collection per store). Files named *.emulator.test.ts get the emulator from the global setup.
+ * The stores a runtime test runs on: memory, memory with what it takes over frozen, files in a temp
+ * directory, and Firestore on the emulator (a fresh collection per store). Files named *.emulator.test.ts
+ * get the emulator from the global setup.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import { createFirestoreStore } from "../../src/firebase/firestore-store.js";
 import type { FlowStore } from "../../src/ports.js";
 import { createFileStore } from "../../src/stores/file-store.js";
+import { deepFreeze } from "../../src/json-value.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
 import { testFirestore } from "./firestore.js";
 
@@ -17,6 +19,25 @@ export interface Backend {
 }
 
 export const memoryBackend: Backend = { name: "memory", open: () => ({ store: createMemoryStore(), cleanup: async () => {} }) };
+
+/**
+ * The memory store, keeping what a create or commit takes over by reference as it does, but frozen first:
+ * the runtime must never change a record, step or event once it handed it to a store, and a change here
+ * throws instead of quietly changing stored data.
+ */
+export const frozenCommitsBackend: Backend = {
+  name: "memory, commits frozen",
+  open() {
+    const inner = createMemoryStore();
+    const store: FlowStore = {
+      ...inner,
+      maxValueBytes: inner.maxValueBytes,
+      create: (record, events) => inner.create(deepFreeze(record), events && deepFreeze(events)),
+      commit: (id, commit) => inner.commit(id, deepFreeze(commit)),
+    };
+    return { store, cleanup: async () => {} };
+  },
+};
 
 export const fileBackend: Backend = {
   name: "file",
@@ -36,4 +57,4 @@ export const firestoreBackend: Backend = {
   },
 };
 
-export const allBackends = [memoryBackend, fileBackend, firestoreBackend];
+export const allBackends = [memoryBackend, frozenCommitsBackend, fileBackend, firestoreBackend];
