@@ -3,6 +3,7 @@
  * default). On start it re-arms every flow that was due, sleeping, retrying, polling, or running under a
  * lease that has expired, so a restarted process picks up where the last one stopped.
  */
+import { InvalidArgumentError } from "../errors.js";
 import { createLocalQueue } from "../queues/local-queue.js";
 import type { Clock, FlowStore, LocalTaskQueue } from "../ports.js";
 import { startRetention, type RetentionOptions } from "./retention.js";
@@ -14,6 +15,11 @@ export interface EmbeddedRuntimeOptions extends Omit<RuntimeOptions, "queue" | "
   clock?: Clock;
   /** Re-arm unfinished flows found in the store (default true). */
   recover?: boolean;
+  /**
+   * Deliveries (flow invocations) running at once; the others wait their turn, in order. Default 100, as a
+   * deployed flow function's `rateLimits.maxConcurrentDispatches`.
+   */
+  maxConcurrentDeliveries?: number;
   /** Delete finished flows older than an age, checking every `everySeconds` (default: keep everything). */
   retention?: RetentionOptions & { everySeconds?: number };
 }
@@ -29,8 +35,13 @@ export interface EmbeddedRuntime extends FlowRuntime {
 export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): EmbeddedRuntime {
   const clock = options.clock ?? systemClock;
   let runtime: FlowRuntime | undefined;
+  const max = options.maxConcurrentDeliveries;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) {
+    throw new InvalidArgumentError(`maxConcurrentDeliveries must be a whole number of at least 1; got ${String(max)}.`);
+  }
   const queue = createLocalQueue({
     clock,
+    ...(max !== undefined ? { maxConcurrent: max } : {}),
     onDrop: (task, error) => runtime?.core.log("error", `gave up delivering a task for flow ${task.flowId}`, { error: String(error) }),
   });
   runtime = createRuntime({ ...options, queue, clock });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLocalQueue } from "../../src/queues/local-queue.js";
+import { createLocalQueue, DEFAULT_MAX_CONCURRENT } from "../../src/queues/local-queue.js";
 import { DueHeap, type DueEntry } from "../../src/queues/due-heap.js";
 import { createFakeClock } from "../../src/testing/fake-clock.js";
 import type { WakeTask } from "../../src/schemas.js";
@@ -84,6 +84,36 @@ describe("local queue", () => {
     await clock.advance(10_000);
     expect(calls).toBe(3);
     expect(q.pending()).toBe(0);
+  });
+
+  it("runs at most maxConcurrent handlers at once (100 by default); the others start in order as slots free up", async () => {
+    for (const [limit, tasks] of [[3, 10], [undefined, DEFAULT_MAX_CONCURRENT + 20]] as const) {
+      const clock = createFakeClock(0);
+      const q = createLocalQueue({ clock, ...(limit ? { maxConcurrent: limit } : {}) });
+      let running = 0;
+      let most = 0;
+      const started: string[] = [];
+      const release: Array<() => void> = [];
+      q.listen(async (t) => {
+        started.push(t.flowId);
+        most = Math.max(most, ++running);
+        await new Promise<void>((r) => release.push(r));
+        running--;
+      });
+      const ids = [...Array(tasks).keys()].map((i) => `t${i}`);
+      for (const id of ids) await q.enqueue({ task: task(id, 0), dedupeKey: id });
+      await new Promise((r) => setImmediate(r));
+      const max = limit ?? DEFAULT_MAX_CONCURRENT;
+      expect(started).toEqual(ids.slice(0, max));
+      while (release.length) {
+        release.shift()!();
+        await new Promise((r) => setImmediate(r));
+      }
+      await q.idle();
+      expect(started).toEqual(ids);
+      expect(most).toBe(max);
+      await q.close?.();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createRuntime, defineFlow, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
+import { createEmbeddedRuntime, createRuntime, defineFlow, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
 import { createFakeClock } from "../../src/testing/index.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
@@ -34,6 +34,36 @@ afterEach(async () => {
 });
 
 describe("delivery", () => {
+  it("the embedded runtime runs at most maxConcurrentDeliveries flows at once, and refuses a bad value", async () => {
+    let inside = 0;
+    let most = 0;
+    const gates: Array<() => void> = [];
+    const gated = defineFlow({ name: "gated", input: z.number(), output: z.number() }, async (n) =>
+      run("wait for the gate", async () => {
+        most = Math.max(most, ++inside);
+        await new Promise<void>((r) => gates.push(r));
+        inside--;
+        return n;
+      }),
+    );
+    const rt = createEmbeddedRuntime({ store: createMemoryStore(), recover: false, maxConcurrentDeliveries: 2 });
+    const ops = await Promise.all([1, 2, 3, 4, 5].map((n) => rt.scheduleFlow(gated, n)));
+    for (let released = 0; released < ops.length; released++) {
+      while (gates.length === 0) await new Promise((r) => setTimeout(r, 5));
+      gates.shift()!();
+    }
+    await rt.idle();
+    const states = await Promise.all(ops.map((op) => rt.getFlowState(gated, op.name)));
+    expect(states.map((s) => s.result)).toEqual([1, 2, 3, 4, 5].map((n) => ({ response: n })));
+    expect(most).toBe(2);
+    await rt.close();
+    for (const bad of [0, 1.5, -1, Number.NaN]) {
+      expect(() => createEmbeddedRuntime({ store: createMemoryStore(), maxConcurrentDeliveries: bad })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/maxConcurrentDeliveries must be a whole number of at least 1/) }),
+      );
+    }
+  });
+
   it("runs a step once when eight deliveries of one flow arrive at once", async () => {
     const clock = createFakeClock();
     const store = createMemoryStore();
