@@ -14,11 +14,7 @@ import { UnstorableValueError, ValueTooLargeError } from "./errors.js";
  * outside (inputs, payloads, step results) go through here, so the store never holds the caller's object.
  */
 export function storableCopy<T>(step: string, value: T, maxBytes: number): T {
-  if (value === undefined) return value;
-  const walk = new StorableWalk(step);
-  const copy = walk.node(value);
-  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
-  return copy as T;
+  return storableCopyExact(step, value, maxBytes).copy;
 }
 
 /**

@@ -31,7 +31,6 @@ export const frozenCommitsBackend: Backend = {
     const inner = createMemoryStore();
     const store: FlowStore = {
       ...inner,
-      maxValueBytes: inner.maxValueBytes,
       create: (record, events) => inner.create(deepFreeze(record), events && deepFreeze(events)),
       commit: (id, commit) => inner.commit(id, deepFreeze(commit)),
     };
