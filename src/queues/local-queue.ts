@@ -39,7 +39,7 @@ function flat(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
-/** The default of `maxConcurrent`. With 256, ten thousand flows waking at once peaked at 172–191 MB RSS against 164–173 MB, and woke no faster. */
+/** The default of `maxConcurrent`. With 256, ten thousand flows waking at once peaked at 172–191 MB RSS against 164–175 MB, and woke no faster. */
 export const DEFAULT_MAX_CONCURRENT = 100;
 
 export function createLocalQueue(options: LocalQueueOptions): LocalTaskQueue {
