@@ -85,6 +85,50 @@ async function untilDone(rt: EmbeddedRuntime, ids: string[]): Promise<void> {
   }
 }
 
+/**
+ * µs taken by each of `n` durable appends of a 700-byte record to a new write-ahead segment in `dir`: what a
+ * durable step's write costs the store (file-wal-segment.ts). Direct as the store writes it where the file
+ * system allows; undefined when `direct` and it does not.
+ */
+async function segmentWriteUs(dir: string, direct: boolean, n: number): Promise<number[] | undefined> {
+  const file = join(dir, `probe.${direct ? "direct" : "cached"}.${probes++}`);
+  const seg = await SegmentFile.create(file, 16 << 20, emptyStats(), async () => undefined, direct);
+  const us: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await seg.append([PROBE_RECORD]);
+      us.push((performance.now() - t) * 1000);
+    }
+  } finally {
+    await seg.close();
+    rmSync(file, { force: true });
+  }
+  return seg.direct === direct ? us : undefined;
+}
+
+/** µs taken by each of `n` appends of a 700-byte record to a plain file, each followed by fdatasync: the textbook durable write. */
+function appendSyncUs(dir: string, n: number): number[] {
+  const file = join(dir, `probe.append.${probes++}`);
+  const fd = openSync(file, "a");
+  const us: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      writeSync(fd, PROBE_RECORD);
+      fdatasyncSync(fd);
+      us.push((performance.now() - t) * 1000);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  return us;
+}
+
+const PROBE_RECORD = Buffer.alloc(700, 97);
+let probes = 0;
+
 interface Timed {
   ms: number;
   /** The store's I/O counters over the timed part only. */
@@ -131,46 +175,42 @@ async function main(): Promise<Record<string, number | string>> {
         // record appended to a write-ahead segment (what a durable step costs the store; file-wal-segment.ts),
         // written directly as the store does where the file system allows, and through the page cache; and,
         // for comparison, an append plus fdatasync to a plain file.
-        const file = join(dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-")), "probe");
-        const line = Buffer.alloc(700, 97);
-        const segmentUs = async (direct: boolean): Promise<number | undefined> => {
-          const seg = await SegmentFile.create(`${file}.${direct ? "direct" : "cached"}`, 16 << 20, emptyStats(), async () => undefined, direct);
-          const us: number[] = [];
-          for (let i = 0; i < 400; i++) {
-            const t = performance.now();
-            await seg.append([line]);
-            us.push((performance.now() - t) * 1000);
-          }
-          await seg.close();
-          return seg.direct === direct ? median(us) : undefined;
-        };
-        const cachedUs = (await segmentUs(false))!;
-        const directUs = await segmentUs(true);
-        const append = openSync(`${file}.append`, "a");
-        const appendUs: number[] = [];
-        for (let i = 0; i < 400; i++) {
-          const t = performance.now();
-          writeSync(append, line);
-          fdatasyncSync(append);
-          appendUs.push((performance.now() - t) * 1000);
-        }
-        closeSync(append);
+        const probeDir = dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-"));
+        const cachedUs = median((await segmentWriteUs(probeDir, false, 400))!);
+        const direct = await segmentWriteUs(probeDir, true, 400);
+        const directUs = direct && median(direct);
         return {
           segmentWriteUs: cachedUs, ...(directUs !== undefined ? { segmentDirectWriteUs: directUs } : {}),
-          appendSyncUs: median(appendUs), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
+          appendSyncUs: median(appendSyncUs(probeDir, 400)), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
         };
       }
       case "one-flow-1000": {
         const coldMs = (await timeFlows(rt, 1, 1000)).ms;
         await warmUp(rt, 1, 1000, 2_000, 2);
         const warm: Timed[] = [];
+        // On the file store, the disk's price of one durable write is probed right before each timed run, so
+        // the steps can be read against the disk as it was at that moment (it moves by half from minute to
+        // minute). Means, as a run's time includes its writes' slow ones.
+        const writeUs: number[] = [];
+        const fsyncUs: number[] = [];
         const runs = 7;
-        for (let i = 0; i < runs; i++) warm.push(await timeFlows(rt, 1, 1000));
+        for (let i = 0; i < runs; i++) {
+          if (dir) {
+            writeUs.push(...((await segmentWriteUs(dir, true, 40)) ?? (await segmentWriteUs(dir, false, 40))!));
+            fsyncUs.push(...appendSyncUs(dir, 40));
+          }
+          warm.push(await timeFlows(rt, 1, 1000));
+        }
         const ms = median(warm.map((t) => t.ms));
+        const stepsPerSec = 1000 / (ms / 1000);
+        const [write, fsync] = [mean(writeUs), mean(fsyncUs)];
+        const disk: Record<string, number> = dir
+          ? { writeUs: write, fsyncUs: fsync, usOutsideWrite: ms - write, ofWriteCeiling: stepsPerSec / (1e6 / write), ofFsyncCeiling: stepsPerSec / (1e6 / fsync) }
+          : {};
         return {
-          steps: 1000, ms, stepsPerSec: 1000 / (ms / 1000), usPerStep: ms, bestStepsPerSec: 1000 / (Math.min(...warm.map((t) => t.ms)) / 1000),
+          steps: 1000, ms, stepsPerSec, usPerStep: ms, bestStepsPerSec: 1000 / (Math.min(...warm.map((t) => t.ms)) / 1000),
           cpuUsPerStep: warm.reduce((a, t) => a + t.cpuUs, 0) / (runs * 1000), coldMs, coldStepsPerSec: 1000 / (coldMs / 1000),
-          syncsPerStep: sum(warm, "syncs") / (runs * 1000), bytesWrittenPerStep: sum(warm, "bytesWritten") / (runs * 1000),
+          syncsPerStep: sum(warm, "syncs") / (runs * 1000), bytesWrittenPerStep: sum(warm, "bytesWritten") / (runs * 1000), ...disk,
         };
       }
       case "flows-x10": {
@@ -282,8 +322,9 @@ async function main(): Promise<Record<string, number | string>> {
         // Timed from the instant they are all due (the flows' own timers may fire before this process's).
         while (finished < flows) await new Promise((r) => setTimeout(r, 5));
         const wakeAllMs = allDoneAt - wakeAt;
-        const peakRssAwakeMb = process.resourceUsage().maxRSS / 1024;
-        await untilDone(rt, ids);
+        const peakRssAwakeMb = peakRssMb();
+        // Checked 100 at a time, as they were scheduled: reading 10,000 records at once would set a peak of its own.
+        for (let i = 0; i < ids.length; i += 100) await untilDone(rt, ids.slice(i, i + 100));
         return {
           flows, scheduledMs, ...scheduled, rssBeforeMb,
           rssAfterBurstMb: burst.rss, heapAfterBurstMb: burst.heapUsed, heapTotalAfterBurstMb: burst.heapTotal, newSpaceAfterBurstMb: burst.newSpace, oldSpaceAfterBurstMb: burst.oldSpace,
@@ -304,10 +345,17 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
+/** The process's peak RSS in MB (10^6 bytes, as every memory figure here): the kernel counts it in KiB. */
+function peakRssMb(): number {
+  return (process.resourceUsage().maxRSS * 1024) / 1e6;
+}
+function mean(xs: number[]): number {
+  return xs.reduce((a, x) => a + x, 0) / xs.length;
+}
 function p95(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length * 0.95)]!;
 }
 
 const figures = await main();
-process.stdout.write(JSON.stringify({ scenario, store: storeKind, arg, ...figures, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + "\n");
+process.stdout.write(JSON.stringify({ scenario, store: storeKind, arg, ...figures, peakRssMb: peakRssMb() }) + "\n");

@@ -26,7 +26,8 @@ const approval = defineFlow({ name: "httpApproval", input: z.object({ amount: z.
   const { approved } = await interrupt("manager", z.object({ approved: z.boolean() }));
   return approved;
 });
-const nap = defineFlow({ name: "httpNap", input: z.void(), output: z.string() }, async () => {
+// Reached only by name, through the API (POST /flows/httpNap).
+defineFlow({ name: "httpNap", input: z.void(), output: z.string() }, async () => {
   await sleep("nap", 3600);
   return "rested";
 });
