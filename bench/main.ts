@@ -31,7 +31,7 @@ const plans: Plan[] = [
   { name: "200 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "200", show: ["ms", "flowsPerSec", "coldMs", "syncs", "groupCommits", "peakRssMb"] },
   { name: "500 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "peakRssMb"] },
   { name: "500 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "syncs", "peakRssMb"] },
-  { name: "latency (file)", scenario: "latency", store: "file", show: ["sleep0MedianMs", "sleep0P95Ms", "resumeMedianMs", "resumeP95Ms"] },
+  { name: "latency (file)", scenario: "latency", store: "file", show: ["sleep0MedianMs", "sleep0P95Ms", "resumeMedianMs", "resumeP95Ms", "writeUs", "sleep0Syncs", "resumeSyncs"] },
   ...["10", "100", "1000"].map((n) => ({
     name: `replay, suspend after each step, N=${n} (file)`, scenario: "replay", store: "file" as const, arg: n,
     show: ["ms", "msPerWake", "continued", "replayedSteps", "bytesRead", "bytesWritten", "bytesWrittenPerStep", "syncs"],

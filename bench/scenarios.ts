@@ -229,26 +229,37 @@ async function main(): Promise<Record<string, number | string>> {
       case "latency": {
         const sleepMs: number[] = [];
         const resumeMs: number[] = [];
+        // The disk's durable write, probed every 50 rounds (see one-flow-1000), and the durable writes each flow made.
+        const writeUs: number[] = [];
+        let [sleepSyncs, resumeSyncs] = [0, 0];
         for (let i = 0; i < 220; i++) {
+          if (dir && i % 50 === 20) writeUs.push(...((await segmentWriteUs(dir, true, 20)) ?? (await segmentWriteUs(dir, false, 20))!));
+          const s0 = io().syncs;
           const t0 = performance.now();
           const op = await rt.scheduleFlow(sleepZero, undefined);
           await untilDone(rt, [op.name]);
           const t1 = performance.now();
+          const s1 = io().syncs;
           const w = await rt.scheduleFlow(waitsForPerson, undefined);
           for (;;) {
             await rt.idle();
             if ((await rt.getFlowState(waitsForPerson, w.name)).blockedOnStep) break;
             await new Promise((r) => setTimeout(r, 0));
           }
-          const t2 = performance.now();
+          const [t2, s2] = [performance.now(), io().syncs];
           await rt.resumeFlow(waitsForPerson, w.name, { ok: true });
           await untilDone(rt, [w.name]);
           const t3 = performance.now();
           if (i < 20) continue; // warm-up
           sleepMs.push(t1 - t0);
           resumeMs.push(t3 - t2);
+          sleepSyncs += s1 - s0;
+          resumeSyncs += io().syncs - s2;
         }
-        return { sleep0MedianMs: median(sleepMs), sleep0P95Ms: p95(sleepMs), resumeMedianMs: median(resumeMs), resumeP95Ms: p95(resumeMs) };
+        return {
+          sleep0MedianMs: median(sleepMs), sleep0P95Ms: p95(sleepMs), resumeMedianMs: median(resumeMs), resumeP95Ms: p95(resumeMs),
+          ...(dir ? { writeUs: mean(writeUs), sleep0Syncs: sleepSyncs / sleepMs.length, resumeSyncs: resumeSyncs / resumeMs.length } : {}),
+        };
       }
       case "replay":
       case "replay-cold": {
