@@ -87,10 +87,10 @@ async function untilDone(rt: EmbeddedRuntime, ids: string[]): Promise<void> {
 
 /**
  * µs taken by each of `n` durable appends of a 700-byte record to a new write-ahead segment in `dir`: what a
- * durable step's write costs the store (file-wal-segment.ts). Direct as the store writes it where the file
- * system allows; undefined when `direct` and it does not.
+ * durable step's write costs the store (file-wal-segment.ts). With `direct`, written directly where the file
+ * system allows, as the store does; `direct` in the result says whether it was.
  */
-async function segmentWriteUs(dir: string, direct: boolean, n: number): Promise<number[] | undefined> {
+async function segmentWriteUs(dir: string, direct: boolean, n: number): Promise<{ us: number[]; direct: boolean }> {
   const file = join(dir, `probe.${direct ? "direct" : "cached"}.${probes++}`);
   const seg = await SegmentFile.create(file, 16 << 20, emptyStats(), async () => undefined, direct);
   const us: number[] = [];
@@ -104,7 +104,7 @@ async function segmentWriteUs(dir: string, direct: boolean, n: number): Promise<
     await seg.close();
     rmSync(file, { force: true });
   }
-  return seg.direct === direct ? us : undefined;
+  return { us, direct: seg.direct };
 }
 
 /** µs taken by each of `n` appends of a 700-byte record to a plain file, each followed by fdatasync: the textbook durable write. */
@@ -176,9 +176,9 @@ async function main(): Promise<Record<string, number | string>> {
         // written directly as the store does where the file system allows, and through the page cache; and,
         // for comparison, an append plus fdatasync to a plain file.
         const probeDir = dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-"));
-        const cachedUs = median((await segmentWriteUs(probeDir, false, 400))!);
+        const cachedUs = median((await segmentWriteUs(probeDir, false, 400)).us);
         const direct = await segmentWriteUs(probeDir, true, 400);
-        const directUs = direct && median(direct);
+        const directUs = direct.direct ? median(direct.us) : undefined;
         return {
           segmentWriteUs: cachedUs, ...(directUs !== undefined ? { segmentDirectWriteUs: directUs } : {}),
           appendSyncUs: median(appendSyncUs(probeDir, 400)), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
@@ -196,7 +196,7 @@ async function main(): Promise<Record<string, number | string>> {
         const runs = 7;
         for (let i = 0; i < runs; i++) {
           if (dir) {
-            writeUs.push(...((await segmentWriteUs(dir, true, 40)) ?? (await segmentWriteUs(dir, false, 40))!));
+            writeUs.push(...(await segmentWriteUs(dir, true, 40)).us);
             fsyncUs.push(...appendSyncUs(dir, 40));
           }
           warm.push(await timeFlows(rt, 1, 1000));
@@ -233,7 +233,7 @@ async function main(): Promise<Record<string, number | string>> {
         const writeUs: number[] = [];
         let [sleepSyncs, resumeSyncs] = [0, 0];
         for (let i = 0; i < 220; i++) {
-          if (dir && i % 50 === 20) writeUs.push(...((await segmentWriteUs(dir, true, 20)) ?? (await segmentWriteUs(dir, false, 20))!));
+          if (dir && i % 50 === 20) writeUs.push(...(await segmentWriteUs(dir, true, 20)).us);
           const s0 = io().syncs;
           const t0 = performance.now();
           const op = await rt.scheduleFlow(sleepZero, undefined);
