@@ -19,14 +19,15 @@ export function storableCopy<T>(step: string, value: T, maxBytes: number): T {
 
 /**
  * `storableCopy`, also telling whether `value` itself reads back the same as the copy (JSON dropped no
- * `undefined` property and turned no -0 into 0), so it may be handed on in place of a second copy.
+ * `undefined` property and turned no -0 into 0), so it may be handed on in place of a second copy, and the
+ * size of its JSON text in bytes.
  */
-export function storableCopyExact<T>(step: string, value: T, maxBytes: number): { copy: T; exact: boolean } {
-  if (value === undefined) return { copy: value, exact: true };
+export function storableCopyExact<T>(step: string, value: T, maxBytes: number): { copy: T; exact: boolean; bytes: number } {
+  if (value === undefined) return { copy: value, exact: true, bytes: 0 };
   const walk = new StorableWalk(step);
   const copy = walk.node(value);
   if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
-  return { copy: copy as T, exact: walk.exact };
+  return { copy: copy as T, exact: walk.exact, bytes: walk.bytes };
 }
 
 /** Below this depth cycles are not looked for: a cycle makes the walk deeper than any real value needs. */

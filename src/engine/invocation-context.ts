@@ -18,8 +18,11 @@ import type { Flow } from "../flow.js";
 /** What the engine needs from the runtime while a flow runs. */
 export interface InvocationIO {
   now(): number;
-  /** Makes completed steps durable; resolves only once they are stored. */
-  checkpoint(steps: StepRecord[], events: HistoryEvent[]): Promise<unknown>;
+  /**
+   * Makes completed steps durable; resolves only once they are stored. `valueBytes`, when known, is the
+   * size of the steps' values as JSON: steps completing together may then be stored by one write.
+   */
+  checkpoint(steps: StepRecord[], events: HistoryEvent[], valueBytes?: number): Promise<unknown>;
   /** Reads other flows' records (for `waitFor`). */
   readFlows(ids: string[]): Promise<Array<FlowRecord | undefined>>;
   maxValueBytes: number;
@@ -144,9 +147,9 @@ export class InvocationContext {
     return step;
   }
 
-  /** Stores `step` (and pending events) durably before the flow goes on. */
-  persist(step: StepRecord): Promise<unknown> {
-    return this.io.checkpoint([step], this.events.length ? this.events.splice(0) : []);
+  /** Stores `step` (and pending events) durably before the flow goes on. `valueBytes`: see InvocationIO.checkpoint. */
+  persist(step: StepRecord, valueBytes?: number): Promise<unknown> {
+    return this.io.checkpoint([step], this.events.length ? this.events.splice(0) : [], valueBytes);
   }
 
   /** True when someone may be listening to live events (those that are only emitted, never stored). */

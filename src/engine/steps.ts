@@ -130,6 +130,8 @@ interface Execution<T> {
   scope: StepScope;
   /** What the flow gets once the step is stored: what the function returned, or a copy where JSON changes it. */
   result: T | undefined;
+  /** The size of the stored value as JSON, once the step completed. */
+  bytes: number;
 }
 
 /**
@@ -150,7 +152,7 @@ function executeStep<T>(
   const attempt = prior ? prior.attempts + 1 : 1;
   const startedAt = ctx.io.now();
   if (ctx.live) ctx.event({ at: startedAt, type: "step.started", step: next.key, attempt }, false);
-  const x: Execution<T> = { ctx, kind, next, opts, policy, fn, attempt, startedAt, scope: { ctx, suspended: false }, result: undefined };
+  const x: Execution<T> = { ctx, kind, next, opts, policy, fn, attempt, startedAt, scope: { ctx, suspended: false }, result: undefined, bytes: 0 };
   let result: Promise<T> | T;
   try {
     result =
@@ -168,7 +170,7 @@ function executeStep<T>(
     ctx.activity.end();
     return Promise.reject(e);
   }
-  return ctx.persist(step).then(
+  return ctx.persist(step, x.bytes).then(
     () => {
       ctx.activity.end();
       return storedValue(x, step);
@@ -222,7 +224,7 @@ async function settleStep<T>(x: Execution<T>, result: Promise<T>): Promise<T> {
       }
     }
     const step = completeStep(x, value!, via);
-    await ctx.persist(step);
+    await ctx.persist(step, x.bytes);
     return storedValue(x, step);
   } finally {
     ctx.activity.end();
@@ -238,8 +240,9 @@ function completeStep<T>(x: Execution<T>, value: T, via: "fallback" | undefined)
   const { key, call } = next;
   const name = opts.name;
   if (x.scope.suspended) throw new InterruptSwallowedError(name);
-  const { copy: stored, exact } = storableCopyExact(name, value, ctx.io.maxValueBytes);
+  const { copy: stored, exact, bytes } = storableCopyExact(name, value, ctx.io.maxValueBytes);
   x.result = exact ? value : cloneData(stored);
+  x.bytes = bytes;
   const endedAt = ctx.io.now();
   const fields: Omit<StepRecord, "seq"> = { call, key, name, kind: x.kind, ok: true, attempts: attempt, startedAt, endedAt };
   if (stored !== undefined) fields.value = stored;

@@ -108,7 +108,8 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
     emit: (e) => core.publish(writer.record, e),
     hasListeners: () => core.hasListeners,
     startFlow: (flowName, input, options) => core.startFlow(flowName, input, options),
-    checkpoint: (steps, events) => writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events }, onCheckpointError),
+    checkpoint: (steps, events, valueBytes) =>
+      writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events }, onCheckpointError, valueBytes),
   };
   const invocation = warm ? continueFlow(warm, writer.record, io) : invokeFlow(flow, writer.record, journal, io, mode);
   if (warm) core.metrics.count("invocations_continued_total", { flow: flow.name });

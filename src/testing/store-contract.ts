@@ -252,6 +252,23 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(loaded.record.stepCount).toBe(1000);
     });
 
+    // The runtime stores steps that complete together by one commit carrying up to `maxValueBytes` of values.
+    it("takes one commit of many steps whose values add up to the largest value, after others", async () => {
+      const store = await open();
+      let r = sampleRecord();
+      await store.create(r);
+      r = await store.commit(r.id, { expectRev: 0, record: bump(r, { stepCount: 3 }), steps: [0, 1, 2].map((i) => sampleStep(i)) });
+      const k = 24;
+      const value = (i: number) => `${i}:`.padEnd(Math.floor(store.maxValueBytes / k) - 16, "v");
+      const steps = [...Array(k).keys()].map((j) => sampleStep(3 + j, { value: value(j) }));
+      r = await store.commit(r.id, { expectRev: r.rev, record: bump(r, { stepCount: 3 + k }), steps });
+      r = await store.commit(r.id, { expectRev: r.rev, record: bump(r, { stepCount: 4 + k }), steps: [sampleStep(3 + k)] });
+      const loaded = (await store.load(r.id))!;
+      expect(loaded.steps.map((s) => s.seq)).toEqual([...Array(4 + k).keys()]);
+      expect(loaded.steps.slice(3, 3 + k).map((s) => s.value)).toEqual([...Array(k).keys()].map(value));
+      expect(loaded.record.stepCount).toBe(4 + k);
+    });
+
     it("declares a positive value size limit", async () => {
       const store = await open();
       expect(store.maxValueBytes).toBeGreaterThan(1000);

@@ -39,12 +39,13 @@ describe("storableCopy", () => {
     expect(original).toEqual({ a: [1, { b: "x" }], c: { d: true } });
   });
 
-  it("drops undefined properties and turns -0 into 0, as JSON does, and says when it did", () => {
+  it("drops undefined properties and turns -0 into 0, as JSON does, and says when it did and how large the JSON is", () => {
     expect(storableCopy("s", { a: undefined, b: -0 }, Infinity)).toStrictEqual({ b: 0 });
-    expect(storableCopyExact("s", { a: { b: [1, { c: undefined }] } }, Infinity)).toStrictEqual({ copy: { a: { b: [1, {}] } }, exact: false });
-    expect(storableCopyExact("s", [0, -0], Infinity)).toStrictEqual({ copy: [0, 0], exact: false });
-    expect(storableCopyExact("s", { a: [0, null, "", false, { b: 1.5 }] }, Infinity)).toStrictEqual({ copy: { a: [0, null, "", false, { b: 1.5 }] }, exact: true });
-    expect(storableCopyExact("s", undefined, Infinity)).toStrictEqual({ copy: undefined, exact: true });
+    expect(storableCopyExact("s", { a: { b: [1, { c: undefined }] } }, Infinity)).toStrictEqual({ copy: { a: { b: [1, {}] } }, exact: false, bytes: 18 });
+    expect(storableCopyExact("s", [0, -0], Infinity)).toStrictEqual({ copy: [0, 0], exact: false, bytes: 5 });
+    const plain = { a: [0, null, "", false, { b: 1.5 }] };
+    expect(storableCopyExact("s", plain, Infinity)).toStrictEqual({ copy: plain, exact: true, bytes: Buffer.byteLength(JSON.stringify(plain)) });
+    expect(storableCopyExact("s", undefined, Infinity)).toStrictEqual({ copy: undefined, exact: true, bytes: 0 });
   });
 
   it("names the path of a cycle where the value first refers back to itself", () => {
