@@ -31,6 +31,12 @@ const straightWithDocument = defineFlow({ name: "benchStraightDocument", input: 
   return n;
 });
 
+/** The same steps in rounds of 10 run in parallel (`Promise.all`): those that complete together share a commit. */
+const parallel = defineFlow({ name: "benchParallel", input: z.number(), output: z.number() }, async (n) => {
+  for (let i = 0; i < n; i += 10) await Promise.all([...Array(Math.min(10, n - i)).keys()].map((j) => run(`s${i + j}`, () => ({ i: i + j, ok: true }))));
+  return n;
+});
+
 const suspending = defineFlow({ name: "benchSuspending", input: z.number(), output: z.number() }, async (n) => {
   for (let i = 0; i < n; i++) {
     await run(`s${i}`, () => ({ i, ok: true }));
@@ -50,7 +56,7 @@ interface Row {
   bytesWritten: number;
 }
 
-async function runFlow(rt: EmbeddedRuntime, stats: Required<FirestoreStoreStats>, scenario: string, flow: typeof straight | typeof straightWithDocument, n: number): Promise<Row> {
+async function runFlow(rt: EmbeddedRuntime, stats: Required<FirestoreStoreStats>, scenario: string, flow: typeof straight | typeof straightWithDocument | typeof parallel, n: number): Promise<Row> {
   const before = { ...stats };
   let wakeUps = 0;
   const t0 = performance.now();
@@ -86,6 +92,7 @@ async function main(): Promise<void> {
       for (const n of sizes) {
         if (journalCacheBytes === undefined) rows.push(await runFlow(rt, stats, "straight", straight, n));
         if (journalCacheBytes === undefined) rows.push(await runFlow(rt, stats, "straight, 10 KB input", straightWithDocument, n));
+        if (journalCacheBytes === undefined) rows.push(await runFlow(rt, stats, "10 steps at a time", parallel, n));
         rows.push(await runFlow(rt, stats, journalCacheBytes === 0 ? "suspending, no journal held" : "suspending, journal held", suspending, n));
       }
       await rt.close();

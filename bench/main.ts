@@ -27,6 +27,8 @@ const plans: Plan[] = [
   { name: "1 flow x 1,000 steps (memory)", scenario: "one-flow-1000", store: "memory", show: ["stepsPerSec", "usPerStep", "coldStepsPerSec", "peakRssMb"] },
   { name: "1 flow x 1,000 steps (file, fsync)", scenario: "one-flow-1000", store: "file", show: ["stepsPerSec", "usPerStep", "writeUs", "usOutsideWrite", "ofWriteCeiling", "fsyncUs", "ofFsyncCeiling", "coldStepsPerSec", "syncsPerStep", "peakRssMb"] },
   { name: "1 flow x 1,000 steps, 10 KB input (file, fsync)", scenario: "one-flow-1000", store: "file", arg: "10000", show: ["stepsPerSec", "usPerStep", "writeUs", "usOutsideWrite", "ofWriteCeiling", "ofFsyncCeiling", "syncsPerStep", "bytesWrittenPerStep", "peakRssMb"] },
+  { name: "1 flow x 1,000 steps, 10 at a time (memory)", scenario: "parallel-1000", store: "memory", arg: "10", show: ["stepsPerSec", "usPerStep", "peakRssMb"] },
+  { name: "1 flow x 1,000 steps, 10 at a time (file, fsync)", scenario: "parallel-1000", store: "file", arg: "10", show: ["stepsPerSec", "usPerStep", "writeUs", "syncsPerStep", "peakRssMb"] },
   { name: "200 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "200", show: ["ms", "flowsPerSec", "coldMs", "peakRssMb"] },
   { name: "200 flows x 10 steps (file)", scenario: "flows-x10", store: "file", arg: "200", show: ["ms", "flowsPerSec", "coldMs", "syncs", "groupCommits", "peakRssMb"] },
   { name: "500 flows x 10 steps (memory)", scenario: "flows-x10", store: "memory", arg: "500", show: ["ms", "flowsPerSec", "stepsPerSec", "peakRssMb"] },

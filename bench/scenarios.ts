@@ -50,6 +50,25 @@ const manyStepsWithDocument = defineFlow({ name: "manyStepsWithDocument", input:
 const documentBytes = scenario === "one-flow-1000" ? Number(arg || 0) : 0;
 const document = "d".repeat(documentBytes);
 
+/** Benchmark 1 in rounds of `width` parallel `run` steps (`Promise.all`), as a fan-out does. */
+const parallelSteps = defineFlow({ name: "parallelSteps", input: z.object({ n: z.number(), width: z.number() }), output: z.number() }, async ({ n, width }) => {
+  let sum = 0;
+  for (let i = 0; i < n; i += width) {
+    const round = await Promise.all([...Array(Math.min(width, n - i)).keys()].map((j) => run(`s${i + j}`, () => ({ i: i + j, ok: true }))));
+    for (const v of round) sum += v.i;
+  }
+  return sum;
+});
+const width = scenario === "parallel-1000" ? Number(arg || 10) : 0;
+
+/** The flow benchmark 1 and 2 run: plain steps, with a document in the input, or steps in parallel rounds. */
+const timedFlow = width ? parallelSteps : documentBytes ? manyStepsWithDocument : manySteps;
+
+function startTimedFlow(rt: EmbeddedRuntime, steps: number) {
+  if (width) return rt.scheduleFlow(parallelSteps, { n: steps, width });
+  return documentBytes ? rt.scheduleFlow(manyStepsWithDocument, { n: steps, document }) : rt.scheduleFlow(manySteps, steps);
+}
+
 const sleepyEachStep = defineFlow({ name: "sleepyEachStep", input: z.number(), output: z.number() }, async (n) => {
   for (let i = 0; i < n; i++) {
     await run(`s${i}`, () => ({ i }));
@@ -142,13 +161,13 @@ async function timeFlows(rt: EmbeddedRuntime, flows: number, steps: number): Pro
   const before = io();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const ops = await Promise.all([...Array(flows).keys()].map(() => (documentBytes ? rt.scheduleFlow(manyStepsWithDocument, { n: steps, document }) : rt.scheduleFlow(manySteps, steps))));
+  const ops = await Promise.all([...Array(flows).keys()].map(() => startTimedFlow(rt, steps)));
   await untilDone(rt, ops.map((o) => o.name));
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const after = io();
   // A long-lived runtime's store does not keep every flow it ever ran in its heap: neither does the benchmark.
-  for (const o of ops) await rt.deleteFlow(documentBytes ? manyStepsWithDocument : manySteps, o.name);
+  for (const o of ops) await rt.deleteFlow(timedFlow, o.name);
   return { ms, cpuUs: cpu.user + cpu.system, io: { bytesRead: after.bytesRead - before.bytesRead, bytesWritten: after.bytesWritten - before.bytesWritten, syncs: after.syncs - before.syncs, groupCommits: after.groupCommits - before.groupCommits } };
 }
 
@@ -184,7 +203,8 @@ async function main(): Promise<Record<string, number | string>> {
           appendSyncUs: median(appendSyncUs(probeDir, 400)), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
         };
       }
-      case "one-flow-1000": {
+      case "one-flow-1000":
+      case "parallel-1000": {
         const coldMs = (await timeFlows(rt, 1, 1000)).ms;
         await warmUp(rt, 1, 1000, 2_000, 2);
         const warm: Timed[] = [];
