@@ -15,7 +15,7 @@ import { createMemoryStore } from "../../src/stores/memory-store.js";
 import { createFakeClock } from "../../src/testing/index.js";
 import { prng, LONG } from "./support/crash-harness.js";
 import { runFlowsUnderFaults } from "./support/fault-scenario.js";
-import { faultFlow } from "./support/fault-flow.js";
+import { FAULT_FLOW_OUTPUT, faultFlow } from "./support/fault-flow.js";
 
 const work = mkdtempSync(join(tmpdir(), "firestep-faults-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -109,7 +109,7 @@ describe("the file store on a bad disk", () => {
       await settle((r) => r.waits.some((w) => w.kind === "interrupt"));
       await rt.resumeFlow(faultFlow, "disk", { by: "ops" });
       await settle((r) => r.status === "succeeded");
-      expect(await rt.getFlowState(faultFlow, "disk")).toMatchObject({ done: true, result: { response: 3113 } });
+      expect(await rt.getFlowState(faultFlow, "disk")).toMatchObject({ done: true, result: { response: FAULT_FLOW_OUTPUT } });
       await store.close?.();
     } finally {
       fs.writeSync = realWriteSync;

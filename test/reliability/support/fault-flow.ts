@@ -3,16 +3,17 @@ import { z } from "zod";
 import { defineFlow, interrupt, run, sleep } from "../../../src/index.js";
 import { EffectLog } from "./faults.js";
 
-export const FAULT_STEP_KEYS = ["one", "two", "p", "q", "three"] as const;
+export const FAULT_STEP_KEYS = ["one", "two", "p", "q", "r", "three"] as const;
 export const effects = new EffectLog();
 
 export const faultFlow = defineFlow({ name: "reliabilityFaultFlow", input: z.object({ id: z.string() }), output: z.number() }, async ({ id }) => {
   const one = await run("one", () => effects.run(id, "one", 0));
   await sleep("nap", 60);
   const two = await run({ name: "two", retryConfig: { maxAttempts: 50, minBackoffSeconds: 1 } }, ({ attempt }) => effects.run(id, "two", 10, attempt === 1));
-  const [p, q] = await Promise.all([run("p", () => effects.run(id, "p", 1000)), run("q", () => effects.run(id, "q", 2000))]);
+  // Three at once: q and r complete while p's write is under way and share the next one.
+  const [p, q, r] = await Promise.all([run("p", () => effects.run(id, "p", 1000)), run("q", () => effects.run(id, "q", 2000)), run("r", () => effects.run(id, "r", 4000))]);
   const answer = await interrupt("approve", z.object({ by: z.string() }));
   const three = await run("three", () => effects.run(id, "three", 100));
-  return one.v + two.v + p.v + q.v + three.v + answer.by.length;
+  return one.v + two.v + p.v + q.v + r.v + three.v + answer.by.length;
 });
-export const FAULT_FLOW_OUTPUT = 3113;
+export const FAULT_FLOW_OUTPUT = 7113;
