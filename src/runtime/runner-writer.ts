@@ -6,8 +6,11 @@
  *
  * Writes that arrive while one is in flight wait for it together and are stored by one commit: the steps
  * of a `Promise.all` that complete while the first one's write is under way take one more write between
- * them, not one each. Each still resolves only once its own steps are stored. A merged commit carries at
- * most the store's largest value (`mergeBytes`) of step values, so it stays a commit the store accepts.
+ * them, not one each. Once a flow's writes have merged, its next write that finds nothing in flight waits
+ * for the rest of the turn too, for the siblings of its step (a fan-out's next round then takes one write,
+ * not two); a flow whose steps go one at a time never merges, so its writes start at once. Each write
+ * still resolves only once its own steps are stored. A merged commit carries at most the store's largest
+ * value (`mergeBytes`) of step values, so it stays a commit the store accepts.
  */
 import { ConflictError, FencedError, FlowNotFoundError } from "../errors.js";
 import type { Commit, FlowStore } from "../ports.js";
@@ -26,6 +29,8 @@ interface Batch {
   events: HistoryEvent[];
   truncateFrom: number | undefined;
   bytes: number;
+  /** How many writes it holds. */
+  writes: number;
   onErrors: Array<(e: unknown) => void>;
   promise: Promise<FlowRecord>;
 }
@@ -38,6 +43,8 @@ export class RunnerWriter {
   private pending = 0;
   /** The queued write that has not started yet: later writes join it. */
   private open: Batch | undefined;
+  /** The last write to start held several: the next one waits for the rest of its turn for siblings. */
+  private merging = false;
   readonly epoch: number;
 
   constructor(
@@ -65,7 +72,7 @@ export class RunnerWriter {
     onError?: (e: unknown) => void,
     valueBytes?: number,
   ): Promise<FlowRecord> {
-    if (this.pending === 0) {
+    if (this.pending === 0 && !this.merging) {
       this.pending++;
       const p = this.attempt(next, extra, onError, 0);
       this.tail = p;
@@ -80,13 +87,15 @@ export class RunnerWriter {
       if (extra.steps) open.steps.push(...extra.steps);
       if (extra.events) open.events.push(...extra.events);
       open.bytes += bytes;
+      open.writes++;
       if (onError) open.onErrors.push(onError);
       return open.promise;
     }
     this.pending++;
-    let batch: Batch; // assigned below, before `start` can run (it waits for the write in flight)
+    let batch: Batch; // assigned below, before `start` can run (it waits for the tail, a turn at least)
     const start = () => {
       if (this.open === batch) this.open = undefined;
+      this.merging = batch.writes > 1;
       const merged: Extra = {};
       if (batch.steps.length) merged.steps = batch.steps;
       if (batch.events.length) merged.events = batch.events;
@@ -95,7 +104,7 @@ export class RunnerWriter {
       return this.attempt(batch.next, merged, onErrors.length ? (e) => onErrors.forEach((f) => f(e)) : undefined, 0);
     };
     const promise = this.tail.then(start, start);
-    batch = { next, steps: [...(extra.steps ?? [])], events: [...(extra.events ?? [])], truncateFrom: extra.truncateFrom, bytes, onErrors: onError ? [onError] : [], promise };
+    batch = { next, steps: [...(extra.steps ?? [])], events: [...(extra.events ?? [])], truncateFrom: extra.truncateFrom, bytes, writes: 1, onErrors: onError ? [onError] : [], promise };
     this.open = batch;
     this.tail = promise;
     return promise;

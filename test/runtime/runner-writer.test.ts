@@ -62,6 +62,28 @@ describe("the runner's writes", () => {
     expect(loaded!.steps.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it("once a round's writes merged, the next round's first write waits for its siblings: one commit per round", async () => {
+    const { store, commits } = countingStore();
+    const record = await claimed(store);
+    commits.length = 0;
+    const w = new RunnerWriter(store, record, () => {});
+    const round = (from: number) => Promise.all([0, 1, 2, 3, 4].map((i) => stepWrite(w, sampleStep(from + i))));
+    await round(0);
+    await round(5);
+    await round(10);
+    expect(commits.map((c) => c.steps?.map((s) => s.seq))).toEqual([[0], [1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12, 13, 14]]);
+    // Back to one step at a time: the first waits for the rest of its turn (no sibling comes), the next go at once.
+    let started = commits.length;
+    const lone = stepWrite(w, sampleStep(15));
+    expect(commits.length).toBe(started);
+    await lone;
+    started = commits.length;
+    const next = stepWrite(w, sampleStep(16));
+    expect(commits.length).toBe(started + 1);
+    await next;
+    expect((await store.load(record.id))!.steps.map((s) => s.seq)).toEqual([...Array(17).keys()]);
+  });
+
   it("a flow writing one step at a time makes one commit per step, each started at once", async () => {
     const { store, commits } = countingStore();
     const record = await claimed(store);

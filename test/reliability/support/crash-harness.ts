@@ -41,8 +41,8 @@ export interface ScheduleReport {
   reruns: number;
 }
 
-export const STEP_KEYS = ["one", "two", "p", "q", "r", "three"] as const;
-export const expectedOutput = (i: number) => i + 10 + 1000 + 2000 + 4000 + 100 + "ops".length;
+export const STEP_KEYS = ["one", "two", "p", "q", "r", "s", "t", "three"] as const;
+export const expectedOutput = (i: number) => i + 10 + 1000 + 2000 + 4000 + 8000 + 16000 + 100 + "ops".length;
 
 export function assertBuilt(): void {
   expect(existsSync(DIST), `${DIST} is missing: run \`npm run build\` (npm test does it first)`).toBe(true);
