@@ -4,7 +4,7 @@
  * A segment is only ever written, and read back only by recovery, so the page cache buys it nothing. Going
  * around it saves copying into the cache and the write-back machinery of an O_DSYNC write. On this
  * project's VM (ext4, virtio disk) the write itself took about as long either way, with a little less CPU
- * direct; a durable step on the file store was faster in 7 of 9 interleaved pairs (docs/performance.md).
+ * direct; a durable step on the file store was faster in 7 of 9 interleaved pairs (docs/performance-history.md).
  *
  * O_DIRECT wants the buffer's address, the file offset and the length all multiples of the device's
  * logical block. Node has no aligned allocation, but a WebAssembly memory starts on a page boundary, so
