@@ -194,13 +194,13 @@ async function main(): Promise<Record<string, number | string>> {
         // record appended to a write-ahead segment (what a durable step costs the store; file-wal-segment.ts),
         // written directly as the store does where the file system allows, and through the page cache; and,
         // for comparison, an append plus fdatasync to a plain file.
-        const probeDir = dir ?? mkdtempSync(join(tmpdir(), "firestep-bench-"));
-        const cachedUs = median((await segmentWriteUs(probeDir, false, 400)).us);
-        const direct = await segmentWriteUs(probeDir, true, 400);
+        if (!dir) throw new Error('the "disk" scenario probes the file store\'s directory: run it with "file"');
+        const cachedUs = median((await segmentWriteUs(dir, false, 400)).us);
+        const direct = await segmentWriteUs(dir, true, 400);
         const directUs = direct.direct ? median(direct.us) : undefined;
         return {
           segmentWriteUs: cachedUs, ...(directUs !== undefined ? { segmentDirectWriteUs: directUs } : {}),
-          appendSyncUs: median(appendSyncUs(probeDir, 400)), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
+          appendSyncUs: median(appendSyncUs(dir, 400)), ceilingStepsPerSec: 1e6 / (directUs ?? cachedUs),
         };
       }
       case "one-flow-1000":
