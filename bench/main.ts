@@ -43,11 +43,12 @@ const plans: Plan[] = [
     name: `replay, every wake-up cold, N=${n} (file)`, scenario: "replay-cold", store: "file" as const, arg: n,
     show: ["ms", "msPerWake", "continued", "replayedSteps", "bytesRead", "bytesWritten", "syncs"],
   })),
-  // Once with Node's default heap limit (on this machine 4.3 GB, under which V8 lets the heap grow to four
-  // times what is live before collecting), once with a limit sized to the work (see docs/performance.md).
+  // Once with Node's defaults (a heap limit of 4.3 GB on this machine, under which V8 lets the old generation
+  // grow to four times what is live, and a young generation of up to 2 x 16 MB); once with a heap limit sized
+  // to the work; once with a smaller young generation as well (see docs/performance.md, Tuning).
   ...(quick
     ? []
-    : [[], ["--max-old-space-size=256"]].map((node) => ({
+    : [[], ["--max-old-space-size=256"], ["--max-old-space-size=256", "--max-semi-space-size=4"]].map((node) => ({
         name: `10,000 sleeping flows (file${node.length ? ", " + node.join(" ") : ""})`, scenario: "sleeping-10k", store: "file" as const, arg: "10000", node,
         show: ["rssSettledMb", "heapSettledMb", "heapTotalSettledMb", "rssAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "scheduledCpuUsPerFlow", "scheduledBytesReadPerFlow", "scheduledSyncsPerFlow", "wakeAllMs", "wakeUpsPerSec", "peakRssAwakeMb", "peakRssMb"],
       }))),
