@@ -1,7 +1,7 @@
 /**
- * Firestep's example flows as Cloud Functions. Each export is an `onTaskDispatched` function named
- * after its flow: deploy with `firebase deploy --only functions`. The `api` function lets app code
- * schedule and resume flows over HTTP.
+ * Firestep's example flow as a Cloud Function: an `onTaskDispatched` function named after its flow.
+ * Deploy with `firebase deploy --only functions`; app code schedules and resumes it with the Admin SDK
+ * (`createFirebaseRuntime`) or over the HTTP API (docs/http-api.md).
  */
 import { initializeApp } from "firebase-admin/app";
 import { z } from "zod";

@@ -22,6 +22,8 @@ export interface FunctionsTaskQueueOptions {
    * name, as `taskQueue()` takes it. Default: the flow's name.
    */
   queueFor?: (flowName: string) => string;
+  /** How long Cloud Tasks waits for the delivery, in seconds (15 to 1800), per flow. Default: Cloud Tasks' own (10 minutes). */
+  dispatchDeadlineFor?: (flowName: string) => number | undefined;
   /** Epoch ms; decides how far ahead a task may be scheduled. Default `Date.now`. */
   now?: () => number;
   retry?: EnqueueRetryOptions;
@@ -47,9 +49,11 @@ export function createFunctionsTaskQueue(options: FunctionsTaskQueueOptions = {}
       const payload = wakePayload(task);
       const queue = queueFor(payload.flowName);
       const plan = planTask(dedupeKey, payload.at, now());
+      const deadline = options.dispatchDeadlineFor?.(payload.flowName);
+      const taskOptions: TaskOptions = { id: plan.id, scheduleTime: new Date(plan.scheduleMs), ...(deadline ? { dispatchDeadlineSeconds: deadline } : {}) };
       const taskQueue = (await resolveFunctions()).taskQueue(queue);
       await enqueueWithRetry(
-        () => taskQueue.enqueue(payload, { id: plan.id, scheduleTime: new Date(plan.scheduleMs) }),
+        () => taskQueue.enqueue(payload, taskOptions),
         { task: payload, queue, taskId: plan.id },
         options.retry,
       );

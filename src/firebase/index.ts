@@ -19,7 +19,7 @@ export { onScheduledFlow, DEFAULT_FUNCTION_OPTIONS, type ScheduledFlowConfig, ty
 export { createFirebaseRuntime, queueForFlow, type FirebaseRuntimeOptions } from "./firebase-runtime.js";
 export { createFirestoreStore } from "./firestore-store.js";
 export { createFunctionsTaskQueue, type FunctionsTaskQueueOptions } from "./functions-task-queue.js";
-export { createCloudTasksQueue, type CloudTasksQueueOptions } from "./cloud-tasks-queue.js";
+export { createCloudTasksQueue, type CloudTasksQueueOptions, type CloudTasksClientLike, type CloudTaskRequest } from "./cloud-tasks-queue.js";
 export { createOidcVerifier, OidcVerificationError, type OidcVerifier, type OidcVerifierOptions } from "./oidc-verify.js";
 export {
   run, runAction, action, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, InterruptError,

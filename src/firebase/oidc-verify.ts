@@ -3,14 +3,27 @@
  * RS256 signature by one of Google's keys, the issuer, the audience, the token's time window and the service
  * account it was issued to. Uses node:crypto only.
  */
-import { createPublicKey, verify as verifySignature, X509Certificate, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createPublicKey, verify as verifySignature, X509Certificate, type KeyObject } from "node:crypto";
 import { StoreUnavailableError, UnauthenticatedError } from "../errors.js";
 
 /** Why a request's token was refused (code UNAUTHENTICATED); the message never repeats the token. */
 export class OidcVerificationError extends UnauthenticatedError {}
 
+/** A public key as a JSON Web Key (RFC 7517), as Google publishes its signing keys. Declared here: `@types/node` has moved its own. */
+export interface PublicJwk {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  n?: string;
+  e?: string;
+  [member: string]: unknown;
+}
+
 /** A key by its `kid`: a PEM public key or certificate, a JWK, or a JWK as JSON text. */
-export type PublicKeys = Record<string, string | JsonWebKey>;
+export type PublicKeys = Record<string, string | PublicJwk>;
+
+const fromJwk = (jwk: PublicJwk): KeyObject => createPublicKey({ key: jwk, format: "jwk" });
 
 export interface OidcVerifierOptions {
   /** The expected `aud`: for Cloud Tasks, the task's URL unless another audience was set. */
@@ -107,11 +120,11 @@ function signatureValid(signed: Buffer, key: KeyObject, signaturePart: string): 
   }
 }
 
-function toPublicKey(key: string | JsonWebKey, kid: string): KeyObject {
+function toPublicKey(key: string | PublicJwk, kid: string): KeyObject {
   let k: KeyObject;
   try {
-    if (typeof key !== "string") k = createPublicKey({ key, format: "jwk" });
-    else if (key.trimStart().startsWith("{")) k = createPublicKey({ key: JSON.parse(key) as JsonWebKey, format: "jwk" });
+    if (typeof key !== "string") k = fromJwk(key);
+    else if (key.trimStart().startsWith("{")) k = fromJwk(JSON.parse(key) as PublicJwk);
     else if (key.includes("BEGIN CERTIFICATE")) k = new X509Certificate(key).publicKey;
     else k = createPublicKey(key);
   } catch {
@@ -131,7 +144,7 @@ function googleKeyFetcher(): () => Promise<PublicKeys> {
       try {
         const res = await fetch(GOOGLE_JWKS_URL);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const body = (await res.json()) as { keys?: Array<JsonWebKey & { kid?: string }> };
+        const body = (await res.json()) as { keys?: PublicJwk[] };
         const keys: PublicKeys = {};
         for (const k of body.keys ?? []) if (typeof k.kid === "string") keys[k.kid] = k;
         const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get("cache-control") ?? "")?.[1] ?? 300);

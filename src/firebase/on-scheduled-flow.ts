@@ -34,8 +34,7 @@ export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType>(
   const flowConfig = Object.fromEntries(Object.entries(config).filter(([k]) => FLOW_CONFIG_KEYS.has(k))) as unknown as FlowConfig<I, O>;
   const functionOptions = Object.fromEntries(Object.entries(config).filter(([k]) => !FLOW_CONFIG_KEYS.has(k))) as TaskQueueOptions;
   const flow = defineFlow(flowConfig, fn);
-  const options: TaskQueueOptions = { ...DEFAULT_FUNCTION_OPTIONS, ...functionOptions };
-  registerFunctionLocation(flow.name, typeof options.region === "string" ? options.region : undefined);
+  const options = withDefaults(functionOptions);
   const handler = onTaskDispatched<WakeTask>(options, async (request) => {
     const parsed = WakeTaskSchema.safeParse(request.data);
     if (!parsed.success || parsed.data.flowName !== flow.name) {
@@ -48,5 +47,21 @@ export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType>(
     const result = await getRuntime().deliver(parsed.data, { taskId: request.id });
     logger.debug(`firestep: ${flow.name}/${parsed.data.flowId} ${result.result}`, { ...result, retryCount: request.retryCount });
   });
+  // The endpoint is what `firebase deploy` reads: the region there includes setGlobalOptions' (set before this definition).
+  registerFunctionLocation(flow.name, { region: handler.__endpoint?.region, timeoutSeconds: handler.__endpoint?.timeoutSeconds });
   return Object.assign(handler, { flow });
+}
+
+/** The defaults under the given options, field by field within `retryConfig` and `rateLimits`: setting one field keeps the others' defaults. */
+function withDefaults(given: TaskQueueOptions): TaskQueueOptions {
+  const merged: TaskQueueOptions = { ...DEFAULT_FUNCTION_OPTIONS, ...given };
+  for (const key of ["retryConfig", "rateLimits"] as const) {
+    const value = given[key];
+    if (isPlainObject(value)) Object.assign(merged, { [key]: { ...DEFAULT_FUNCTION_OPTIONS[key], ...value } });
+  }
+  return merged;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }

@@ -1,11 +1,11 @@
-import type { CloudTasksClient, protos } from "@google-cloud/tasks";
-import { describe, expect, it } from "vitest";
+import type { CloudTasksClient } from "@google-cloud/tasks";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { isFirestepError } from "../../src/errors.js";
-import { createCloudTasksQueue, type CloudTasksQueueOptions } from "../../src/firebase/cloud-tasks-queue.js";
+import { createCloudTasksQueue, type CloudTaskRequest, type CloudTasksClientLike, type CloudTasksQueueOptions } from "../../src/firebase/cloud-tasks-queue.js";
 import { MAX_SCHEDULE_AHEAD_MS } from "../../src/firebase/task-ids.js";
 import type { WakeTask } from "../../src/schemas.js";
 
-type CreateTaskRequest = Parameters<CloudTasksClient["createTask"]>[0];
+type CreateTaskRequest = CloudTaskRequest;
 
 const NOW = Date.UTC(2030, 0, 1);
 const DAY = 86_400_000;
@@ -15,7 +15,7 @@ function fakeClient() {
   const tasks = new Map<string, NonNullable<CreateTaskRequest>>();
   const calls: NonNullable<CreateTaskRequest>[] = [];
   const failures: unknown[] = [];
-  const client: Pick<CloudTasksClient, "createTask"> = {
+  const client: CloudTasksClientLike = {
     async createTask(request: CreateTaskRequest) {
       calls.push(request!);
       const next = failures.shift();
@@ -23,8 +23,7 @@ function fakeClient() {
       const name = request!.task!.name!;
       if (tasks.has(name)) throw Object.assign(new Error(`6 ALREADY_EXISTS: Requested entity already exists`), { code: 6 });
       tasks.set(name, request!);
-      const created: [protos.google.cloud.tasks.v2.ITask, undefined, undefined] = [request!.task!, undefined, undefined];
-      return created;
+      return [request!.task!, undefined, undefined];
     },
   };
   return { client, tasks, calls, failures };
@@ -52,6 +51,25 @@ const only = <T>(m: Map<string, T>): T => {
 const bodyOf = (req: NonNullable<CreateTaskRequest>) => JSON.parse(Buffer.from(req.task!.httpRequest!.body as string, "base64").toString("utf8"));
 
 describe("createCloudTasksQueue", () => {
+  it("accepts @google-cloud/tasks' CloudTasksClient as it is", () => {
+    expectTypeOf<CloudTasksClient>().toExtend<CloudTasksClientLike>();
+  });
+
+  it("gives each task the dispatch deadline asked for, per flow, and refuses one outside Cloud Tasks' 15 s to 30 min", async () => {
+    const fake = fakeClient();
+    await makeQueue(fake, { dispatchDeadlineSeconds: 1200 }).enqueue({ task: wake(), dedupeKey: "a" });
+    await makeQueue(fake, { dispatchDeadlineSeconds: (flowName) => (flowName === "other" ? 60 : undefined) }).enqueue({ task: wake(), dedupeKey: "b" });
+    expect(fake.calls.map((c) => c.task.dispatchDeadline)).toEqual([{ seconds: 1200 }, undefined]);
+    let error: unknown;
+    try {
+      makeQueue(fake, { dispatchDeadlineSeconds: 3600 });
+    } catch (e) {
+      error = e;
+    }
+    expect(isFirestepError(error) && error.code).toBe("INVALID_ARGUMENT");
+    expect(String(error)).toMatch(/15 to 1800.*got 3600/);
+  });
+
   it("creates a named HTTP task under the queue's path, signed with an OIDC token for the URL", async () => {
     const fake = fakeClient();
     await makeQueue(fake).enqueue({ task: wake(), dedupeKey: "order-1|3|wake|1" });

@@ -67,6 +67,14 @@ describe("createFunctionsTaskQueue", () => {
     expect(fake.enqueued[0].queue).toBe("locations/europe-west1/functions/firestep-approveOrder");
   });
 
+  it("asks Cloud Tasks to wait for a delivery as long as dispatchDeadlineFor says, and leaves its default otherwise", async () => {
+    const fake = fakeFunctions();
+    await makeQueue(fake, { dispatchDeadlineFor: (flowName) => (flowName === "approveOrder" ? 1200 : undefined) }).enqueue({ task: wake(), dedupeKey: "a" });
+    await makeQueue(fake, { dispatchDeadlineFor: () => undefined }).enqueue({ task: wake(), dedupeKey: "b" });
+    expect(fake.enqueued[0].opts.dispatchDeadlineSeconds).toBe(1200);
+    expect(fake.enqueued[1].opts).not.toHaveProperty("dispatchDeadlineSeconds");
+  });
+
   it("derives the same id from the same dedupe key and different ids from different keys", async () => {
     const fake = fakeFunctions();
     const queue = makeQueue(fake);
