@@ -6,39 +6,42 @@ import { z } from "zod";
 
 const FIRESTEP_ERROR = Symbol.for("firestep.error");
 
-export type ErrorCode =
-  | "INVALID_INPUT"
-  | "INVALID_OUTPUT"
-  | "INVALID_PAYLOAD"
-  | "INVALID_ARGUMENT"
-  | "INVALID_STEP_NAME"
-  | "UNSTORABLE_VALUE"
-  | "VALUE_TOO_LARGE"
-  | "FLOW_NOT_FOUND"
-  | "FLOW_NOT_REGISTERED"
-  | "FLOW_ALREADY_EXISTS"
-  | "INVALID_FLOW_STATE"
-  | "NOT_BLOCKED_ON_INTERRUPT"
-  | "CONFLICT"
-  | "FENCED"
-  | "NON_RETRIABLE"
-  | "STEP_FAILED"
-  | "POLL_TIMEOUT"
-  | "INTERRUPT_TIMEOUT"
-  | "SIGNAL_TIMEOUT"
-  | "STEP_TIMEOUT"
-  | "DEADLINE_EXCEEDED"
-  | "INTERRUPT_SWALLOWED"
-  | "NON_DETERMINISM"
-  | "FLOW_CANCELLED"
-  | "CORRUPT_RECORD"
-  | "STORE_UNAVAILABLE"
-  | "QUEUE_UNAVAILABLE"
-  | "UNAUTHENTICATED"
-  | "PERMISSION_DENIED"
-  | "NOT_CONFIGURED"
-  | "INTERNAL"
-  | "USER_ERROR";
+/** Every code a Firestep error may carry; docs/errors.md has a row for each (a test checks it). */
+export const ERROR_CODES = [
+  "INVALID_INPUT",
+  "INVALID_OUTPUT",
+  "INVALID_PAYLOAD",
+  "INVALID_ARGUMENT",
+  "INVALID_STEP_NAME",
+  "UNSTORABLE_VALUE",
+  "VALUE_TOO_LARGE",
+  "FLOW_NOT_FOUND",
+  "FLOW_NOT_REGISTERED",
+  "FLOW_ALREADY_EXISTS",
+  "INVALID_FLOW_STATE",
+  "NOT_BLOCKED_ON_INTERRUPT",
+  "CONFLICT",
+  "FENCED",
+  "NON_RETRIABLE",
+  "STEP_FAILED",
+  "POLL_TIMEOUT",
+  "INTERRUPT_TIMEOUT",
+  "SIGNAL_TIMEOUT",
+  "STEP_TIMEOUT",
+  "DEADLINE_EXCEEDED",
+  "INTERRUPT_SWALLOWED",
+  "NON_DETERMINISM",
+  "FLOW_CANCELLED",
+  "CORRUPT_RECORD",
+  "STORE_UNAVAILABLE",
+  "QUEUE_UNAVAILABLE",
+  "UNAUTHENTICATED",
+  "PERMISSION_DENIED",
+  "NOT_CONFIGURED",
+  "INTERNAL",
+  "USER_ERROR",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Base class of every Firestep error. */
 export class FirestepError extends Error {
@@ -343,12 +346,8 @@ export function deserializeError(s: SerializedError): Error {
   return rebuilt;
 }
 
-const KNOWN_CODES = new Set<string>([
-  "INVALID_INPUT", "INVALID_OUTPUT", "INVALID_PAYLOAD", "INVALID_ARGUMENT", "INVALID_STEP_NAME", "UNSTORABLE_VALUE",
-  "VALUE_TOO_LARGE", "FLOW_NOT_FOUND", "FLOW_NOT_REGISTERED", "FLOW_ALREADY_EXISTS", "INVALID_FLOW_STATE",
-  "NOT_BLOCKED_ON_INTERRUPT", "CONFLICT", "FENCED", "NON_RETRIABLE", "STEP_FAILED", "POLL_TIMEOUT", "INTERRUPT_TIMEOUT", "SIGNAL_TIMEOUT", "STEP_TIMEOUT", "DEADLINE_EXCEEDED",
-  "INTERRUPT_SWALLOWED", "NON_DETERMINISM", "FLOW_CANCELLED", "CORRUPT_RECORD", "STORE_UNAVAILABLE", "QUEUE_UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_CONFIGURED", "INTERNAL",
-]);
+/** USER_ERROR is what a plain Error thrown by user code carries: it is rebuilt as a plain Error, not a FirestepError. */
+const KNOWN_CODES = new Set<string>(ERROR_CODES.filter((c) => c !== "USER_ERROR"));
 function isKnownCode(code: string): code is ErrorCode {
   return KNOWN_CODES.has(code);
 }
@@ -375,4 +374,24 @@ export function formatIssues(error: z.ZodError): string {
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
     .join("; ");
+}
+
+/**
+ * A value as a message shows it: JSON where JSON can say it (so "5" and 5 differ), cut short, and what JSON
+ * cannot say (NaN, Infinity, undefined, a BigInt, a function) by name.
+ */
+export function showValue(v: unknown): string {
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "function") return "a function";
+  if (typeof v === "symbol") return v.toString();
+  if (v instanceof Date) return `a Date (${Number.isFinite(v.getTime()) ? v.toISOString() : "invalid"})`;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return String(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

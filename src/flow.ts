@@ -3,7 +3,8 @@
  * run a flow from a task that only carries the name.
  */
 import { z } from "zod";
-import { FlowNotRegisteredError, formatIssues, InvalidArgumentError, InvalidInputError } from "./errors.js";
+import { FlowNotRegisteredError, formatIssues, InvalidArgumentError, InvalidInputError, showValue } from "./errors.js";
+import { isWaitSeconds, MAX_WAIT_TEXT } from "./engine/wait-bound.js";
 import type { RetryConfig } from "./engine/retry-policy.js";
 
 export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
@@ -89,8 +90,8 @@ export function defineFlow<I extends z.ZodType, O extends z.ZodType>(config: Flo
   if (config.concurrencyKey && !(Number.isInteger(config.concurrencyKey.limit) && config.concurrencyKey.limit >= 1)) {
     throw new InvalidArgumentError(`concurrencyKey.limit of flow "${config.name}" must be a whole number of at least 1.`);
   }
-  if (config.deadlineSeconds !== undefined && !(config.deadlineSeconds > 0)) {
-    throw new InvalidArgumentError(`deadlineSeconds of flow "${config.name}" must be a positive number of seconds.`);
+  if (config.deadlineSeconds !== undefined && !(isWaitSeconds(config.deadlineSeconds) && config.deadlineSeconds > 0)) {
+    throw new InvalidArgumentError(`deadlineSeconds of flow "${config.name}" must be a number above 0 and at most ${MAX_WAIT_TEXT}; got ${showValue(config.deadlineSeconds)}.`);
   }
   const versions = registry.get(config.name) ?? new Map<string, Flow>();
   versions.delete(config.version ?? "");

@@ -34,7 +34,7 @@ export interface CronHandle {
   nextTick(): Date | undefined;
 }
 
-/** Longer timers are re-armed in pieces: Node fires a setTimeout of more than 2^31-1 ms at once. */
+/** Re-armed at least daily: timers run on a monotonic clock, and a long one would drift from the wall time cron follows. */
 const MAX_TIMER_MS = 24 * 60 * 60 * 1000;
 
 export function scheduleCron<F extends Flow>(runtime: FlowRuntime, options: ScheduleCronOptions<F>): CronHandle {

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidArgumentError } from "../errors.js";
+import { sendJson } from "../http/responses.js";
 import { CLIENT_ASSETS } from "./assets.js";
 import { contentSecurityPolicy, renderPage } from "./page.js";
 
@@ -64,11 +65,10 @@ export function createDashboard(options: DashboardOptions = {}): DashboardHandle
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const found = resolvePath(req.url);
-    if (!found) return end(res, 404, "Not found. The dashboard serves its page and /assets/* only.");
+    if (!found) return sendJson(res, 404, apiError("NOT_FOUND", "Not found. The dashboard serves its page and /assets/* only."), COMMON_HEADERS);
     const method = (req.method ?? "GET").toUpperCase();
     if (method !== "GET" && method !== "HEAD") {
-      res.setHeader("allow", "GET, HEAD");
-      return end(res, 405, "The dashboard accepts GET and HEAD.");
+      return sendJson(res, 405, apiError("METHOD_NOT_ALLOWED", "The dashboard accepts GET and HEAD."), { ...COMMON_HEADERS, allow: "GET, HEAD" });
     }
     const headers = { ...COMMON_HEADERS, ...found.headers, etag: found.etag };
     if (req.headers["if-none-match"] === found.etag) {
@@ -87,6 +87,7 @@ function asset(text: string, contentType: string, headers?: Record<string, strin
   return { body, contentType, etag, ...(headers ? { headers } : {}) };
 }
 
-function end(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { ...COMMON_HEADERS, "content-type": "text/plain; charset=utf-8" }).end(text);
+/** Errors in the HTTP API's shape: a client of both (or a proxy in front) sees one format. */
+function apiError(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
 }

@@ -28,7 +28,7 @@ export function toOperation<O = unknown>(r: FlowRecord): Operation<O> {
       flowName: r.flowName,
       status: r.status,
       ...(r.waits.length ? { waitingFor: r.waits.map(stripSchema) } : {}),
-      ...(r.wakeAt !== undefined ? { wakeAt: new Date(r.wakeAt).toISOString() } : {}),
+      ...(r.wakeAt !== undefined && isDate(r.wakeAt) ? { wakeAt: new Date(r.wakeAt).toISOString() } : {}),
       createdAt: new Date(r.createdAt).toISOString(),
       updatedAt: new Date(r.updatedAt).toISOString(),
       stepCount: r.stepCount,
@@ -41,6 +41,14 @@ export function toOperation<O = unknown>(r: FlowRecord): Operation<O> {
     op.blockedOnStep = { name: interrupt.name, ...(interrupt.schema !== undefined ? { schema: interrupt.schema } : {}) };
   }
   return op;
+}
+
+/**
+ * Wake times are bounded where they are given, but a record written before that may hold one past what a
+ * Date can say; leaving it out of the operation keeps listing every other flow working.
+ */
+function isDate(ms: number): boolean {
+  return Number.isFinite(new Date(ms).getTime());
 }
 
 function stripSchema(w: Wait): Wait {

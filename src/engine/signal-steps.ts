@@ -3,12 +3,13 @@
  * declared, kept in its inbox in order, and taken one at a time by `waitForSignal` (a memoized step: on
  * replay it returns the signal it took the first time).
  */
-import { InvalidArgumentError, SignalTimeoutError } from "../errors.js";
+import { InvalidArgumentError, showValue, SignalTimeoutError } from "../errors.js";
 import { serializeError } from "../errors.js";
 import { jsonCopy } from "../json-value.js";
 import type { z } from "zod";
 import { currentContext, type InvocationContext, type NextCall } from "./invocation-context.js";
 import { journalStep, journalValue } from "./steps.js";
+import { isWaitSeconds, MAX_WAIT_TEXT } from "./wait-bound.js";
 
 const PREFIX = "signal:";
 
@@ -17,6 +18,10 @@ export async function waitForSignal<T = unknown>(name: string, options: { timeou
   const ctx = currentContext("waitForSignal");
   const schema = ctx.flow.signals?.[name];
   if (!schema) throw new InvalidArgumentError(`Flow "${ctx.flow.name}" waits for signal "${name}" but does not declare it: add it to the flow's signals.`);
+  const t = options.timeoutSeconds;
+  if (t !== undefined && !(isWaitSeconds(t) && t > 0)) {
+    throw new InvalidArgumentError(`timeoutSeconds of waitForSignal("${name}") must be a number above 0 and at most ${MAX_WAIT_TEXT}; got ${showValue(t)}.`);
+  }
   return journalStep(
     ctx,
     `${PREFIX}${name}`,

@@ -18,6 +18,7 @@ import {
 } from "../errors.js";
 import { isAction, type Action } from "../flow.js";
 import { cloneData, storableCopyExact } from "../json-value.js";
+import { setLongTimeout } from "../long-timeout.js";
 import type { HistoryEvent, StepKind, StepRecord } from "../schemas.js";
 import { currentContext, inStepScope, type InvocationContext, type NextCall, type StepScope } from "./invocation-context.js";
 import { backoffSeconds, resolveRetryConfig, type ResolvedRetryConfig, type RetryConfig } from "./retry-policy.js";
@@ -270,18 +271,18 @@ const NEVER_ABORTED = new AbortController().signal;
 
 async function withTimeout<T>(step: string, seconds: number, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = setLongTimeout(seconds * 1000, () => {
       const e = new StepTimeoutError(step, seconds);
       controller.abort(e);
       reject(e);
-    }, seconds * 1000);
+    });
   });
   try {
     return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), timeout]);
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }
 

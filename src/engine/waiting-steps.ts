@@ -4,7 +4,7 @@
  * whether the execution was kept warm or replayed.
  */
 import { z } from "zod";
-import { formatIssues, InterruptSwallowedError, InterruptTimeoutError, InvalidArgumentError, PollTimeoutError, serializeError } from "../errors.js";
+import { formatIssues, InterruptSwallowedError, InterruptTimeoutError, InvalidArgumentError, PollTimeoutError, serializeError, showValue } from "../errors.js";
 import type { Flow, FlowOutput } from "../flow.js";
 import { jsonCopy } from "../json-value.js";
 import { isFinished } from "../schemas.js";
@@ -13,6 +13,7 @@ import { toOperation, type Operation } from "./operation.js";
 import { pollDelaySeconds, PollConfigSchema, type PollConfig } from "./retry-policy.js";
 import { journalStep, replay, stepError } from "./steps.js";
 import { isInterruptError, isStopSignal } from "./suspension.js";
+import { isWaitSeconds, MAX_WAIT_SECONDS, MAX_WAIT_TEXT } from "./wait-bound.js";
 
 export interface InterruptOptions<T> {
   /** Give up waiting after this many seconds: resolve with `timeoutValue` if given, else fail with INTERRUPT_TIMEOUT. */
@@ -26,8 +27,8 @@ export interface InterruptOptions<T> {
  */
 export async function interrupt<S extends z.ZodType>(name: string, schema: S, options: InterruptOptions<z.output<S>> = {}): Promise<z.output<S>> {
   const ctx = currentContext("interrupt");
-  if (options.timeoutSeconds !== undefined && !(options.timeoutSeconds > 0)) {
-    throw new InvalidArgumentError(`timeoutSeconds of interrupt "${name}" must be a positive number of seconds.`);
+  if (options.timeoutSeconds !== undefined && !(isWaitSeconds(options.timeoutSeconds) && options.timeoutSeconds > 0)) {
+    throw new InvalidArgumentError(`timeoutSeconds of interrupt "${name}" must be a number above 0 and at most ${MAX_WAIT_TEXT}; got ${showValue(options.timeoutSeconds)}.`);
   }
   return journalStep(ctx, name, "interrupt", (done, key) => {
     if (ctx.inbox[key]) ctx.consumedInbox.add(key);
@@ -83,19 +84,24 @@ function schemaField(schema: z.ZodType): { schema?: unknown } {
   }
 }
 
-/** Suspends the flow for `seconds` (durably: the wake time is stored, the flow is re-run after it). */
+/** Suspends the flow for `seconds` (durably: the wake time is stored, the flow is re-run after it). At most 100 years. */
 export function sleep(name: string, seconds: number): Promise<void> {
-  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-    return Promise.reject(new InvalidArgumentError(`sleep("${name}") needs a number of seconds >= 0; got ${String(seconds)}.`));
+  if (!isWaitSeconds(seconds)) {
+    return Promise.reject(new InvalidArgumentError(`sleep("${name}") needs a number from 0 to ${MAX_WAIT_TEXT}; got ${showValue(seconds)}.`));
   }
   return sleepStep("sleep", name, (ctx) => ctx.io.now() + seconds * 1000);
 }
 
-/** Suspends the flow until `date`. */
+/** Suspends the flow until `date`: at most 100 years from now (a date already past wakes it at once). */
 export function sleepUntil(name: string, date: Date | number | string): Promise<void> {
   const at = new Date(date).getTime();
-  if (!Number.isFinite(at)) return Promise.reject(new InvalidArgumentError(`sleepUntil("${name}") needs a valid date; got ${String(date)}.`));
-  return sleepStep("sleepUntil", name, () => at);
+  if (!Number.isFinite(at)) return Promise.reject(new InvalidArgumentError(`sleepUntil("${name}") needs a valid date; got ${showValue(date)}.`));
+  return sleepStep("sleepUntil", name, (ctx) => {
+    if (at - ctx.io.now() > MAX_WAIT_SECONDS * 1000) {
+      throw new InvalidArgumentError(`sleepUntil("${name}") needs a date at most ${MAX_WAIT_TEXT} from now; got ${new Date(at).toISOString()}.`);
+    }
+    return at;
+  });
 }
 
 /** A sleep that is over settles at once (replays of past sleeps are the common case); any other parks the flow. */
@@ -141,7 +147,10 @@ function parkSleep(ctx: InvocationContext, call: number, key: string, until: num
 export async function poll(config: PollConfig, fn: () => Promise<boolean> | boolean): Promise<void> {
   const ctx = currentContext("poll");
   const parsed = PollConfigSchema.safeParse(config);
-  if (!parsed.success) throw new InvalidArgumentError(`poll() config is invalid: ${formatIssues(parsed.error)}.`);
+  if (!parsed.success) {
+    const name = typeof (config as { name?: unknown } | undefined)?.name === "string" ? `poll("${config.name}")` : "poll()";
+    throw new InvalidArgumentError(`${name} config is invalid: ${formatIssues(parsed.error)}.`);
+  }
   const c = parsed.data;
   return journalStep(ctx, c.name, "poll", (done) => void replay(done), (next) => pollRound(ctx, next, c, fn));
 }

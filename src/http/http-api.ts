@@ -36,14 +36,22 @@ export function createHttpApi(options: HttpApiOptions): HttpApiHandler {
     const method = (req.method ?? "GET").toUpperCase();
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
-      const match = matchRoute(pathSegments(url.pathname, basePath));
+      let match: ReturnType<typeof matchRoute>;
+      let badPath: unknown;
+      try {
+        match = matchRoute(pathSegments(url.pathname, basePath));
+      } catch (e) {
+        badPath = e;
+      }
+      // Credentials first, so a caller without them learns nothing about the routes, not even which exist.
+      if (!match?.route.public) await authenticate(req);
+      if (badPath) throw badPath;
       if (!match) throw new HttpError(404, "NOT_FOUND", "No such route. The routes are listed in docs/http-api.md.");
       const handler = match.route.methods[method as Method];
       if (!handler) {
         const allow = Object.keys(match.route.methods).join(", ");
         throw new HttpError(405, "METHOD_NOT_ALLOWED", `This route accepts ${allow}.`, { allow });
       }
-      if (!match.route.public) await authenticate(req);
       const reply = await handler({
         params: match.params,
         query: url.searchParams,

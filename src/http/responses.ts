@@ -18,11 +18,17 @@ export class HttpError extends Error {
   }
 }
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+/**
+ * The codes a caller can act on, with their status; every other code (a store or queue failure, a corrupt
+ * record, a bug) is a generic 500 INTERNAL, logged. docs/errors.md and docs/http-api.md list the same
+ * (test/http/responses.test.ts checks them against this table).
+ */
+export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_INPUT: 400,
   INVALID_PAYLOAD: 400,
   INVALID_ARGUMENT: 400,
-  INVALID_STEP_NAME: 400,
+  // An input or payload JSON would not bring back unchanged: the caller's to fix, like a bad input.
+  UNSTORABLE_VALUE: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   FLOW_NOT_FOUND: 404,

@@ -2,7 +2,7 @@
  * The API's route table: each route is a path pattern and, per method, a handler that turns one request
  * into one runtime call and its reply.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, showValue } from "../errors.js";
 import type { Flow } from "../flow.js";
 import { toOperation, type Operation } from "../engine/operation.js";
 import type { FlowRuntime, ScheduleOptions } from "../runtime/runtime.js";
@@ -139,7 +139,7 @@ function listQuery(q: URLSearchParams): ListQuery {
 
 function optionalString(v: unknown, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new InvalidArgumentError(`"${field}" must be a string.`);
+  if (typeof v !== "string") throw new InvalidArgumentError(`"${field}" must be a string; got ${showValue(v)}.`);
   return v;
 }
 

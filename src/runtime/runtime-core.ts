@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ConflictError } from "../errors.js";
 import { lookupFlow, type Flow } from "../flow.js";
+import { setLongTimeout } from "../long-timeout.js";
 import type { Clock, FlowStore, TaskQueue } from "../ports.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type WakeTask } from "../schemas.js";
 import { interceptStore } from "../stores/store-helpers.js";
@@ -43,11 +44,7 @@ export interface RuntimeOptions {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    if (ms > 0) t.unref?.();
-    return () => clearTimeout(t);
-  },
+  setTimer: (ms, fn) => setLongTimeout(ms, fn, { unref: ms > 0 }),
 };
 
 export class RuntimeCore {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { FlowAlreadyExistsError, FlowNotFoundError, formatIssues, InvalidArgumentError, InvalidPayloadError, isFirestepError } from "../errors.js";
+import { FlowAlreadyExistsError, FlowNotFoundError, formatIssues, InvalidArgumentError, InvalidPayloadError, isFirestepError, showValue } from "../errors.js";
 import { parseInput, resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
 import { cloneData, storableCopy } from "../json-value.js";
 import { toOperation, type Operation } from "../engine/operation.js";
@@ -22,19 +22,11 @@ import type { ListPage, ListQuery } from "../ports.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
 import { withActiveRuntime } from "./active-runtime.js";
 import { SEMAPHORE_FLOW_NAME } from "./concurrency-limit.js";
+import { parseCancelReason, parseListQuery, parseResumeOptions, parseScheduleOptions, type ResumeOptions, type ScheduleOptions } from "./call-options.js";
 import { afterOutcome, deliverTask, type DeliveryMeta, type DeliveryResult } from "./delivery.js";
 import { RuntimeCore, type FlowEventListener, type RuntimeOptions } from "./runtime-core.js";
 
-export interface ScheduleOptions {
-  /** Seconds before the flow starts (default 0). */
-  delaySeconds?: number;
-  /** A caller-chosen id: the flow starts once; the same id again returns the existing operation. */
-  flowId?: string;
-  /** Set by startChild: the flow that started this one. */
-  parentId?: string;
-}
-
-export const FLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export { FLOW_ID_PATTERN, type ResumeOptions, type ScheduleOptions } from "./call-options.js";
 
 export interface FlowDetails {
   record: FlowRecord;
@@ -47,7 +39,7 @@ export interface FlowRuntime {
   readonly core: RuntimeCore;
   scheduleFlow<F extends Flow>(flow: FlowRef<F>, input: unknown, delayOrOptions?: number | ScheduleOptions): Promise<Operation<FlowOutput<F>>>;
   /** `flow` may be undefined for tools that do not load the flow's code: the payload is checked against the stored schema. */
-  resumeFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, payload: unknown, options?: { step?: string }): Promise<Operation<FlowOutput<F>>>;
+  resumeFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, payload: unknown, options?: ResumeOptions): Promise<Operation<FlowOutput<F>>>;
   getFlowState<F extends Flow>(flow: FlowRef<F>, flowId: string): Promise<Operation<FlowOutput<F>>>;
   /** State by id alone (for tools that do not import the flow's code). */
   getFlow(flowId: string): Promise<FlowDetails>;
@@ -73,7 +65,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
   const { store, clock } = core;
 
   async function mustGet(flowId: string, flow?: FlowRef): Promise<FlowRecord> {
-    if (typeof flowId !== "string" || !flowId) throw new InvalidArgumentError("A flow id (a non-empty string) is required.");
+    checkFlowId(flowId);
     const r = await store.get(flowId);
     const name = flow ? resolveFlow(flow).name : undefined;
     if (!r || (name && r.flowName !== name)) throw new FlowNotFoundError(flowId, name);
@@ -105,7 +97,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     change: (r: FlowRecord, now: number) => FlowRecord,
     event: HistoryEvent["type"],
   ): Promise<FlowRecord> {
-    if (typeof flowId !== "string" || !flowId) throw new InvalidArgumentError("A flow id (a non-empty string) is required.");
+    checkFlowId(flowId);
     const name = flow ? resolveFlow(flow).name : undefined;
     // One read: the flow's name is checked inside the read-modify-write rather than by a read before it.
     const stored = await refusedFor(flowId, () =>
@@ -145,14 +137,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
 
     async scheduleFlow(flowRef, input, delayOrOptions) {
       const flow = resolveFlow(flowRef);
-      const opts: ScheduleOptions = typeof delayOrOptions === "number" ? { delaySeconds: delayOrOptions } : (delayOrOptions ?? {});
+      const opts = parseScheduleOptions(delayOrOptions);
       const delay = opts.delaySeconds ?? 0;
-      if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) {
-        throw new InvalidArgumentError(`delaySeconds must be a number of seconds >= 0; got ${String(delay)}.`);
-      }
-      if (opts.flowId !== undefined && (typeof opts.flowId !== "string" || !FLOW_ID_PATTERN.test(opts.flowId))) {
-        throw new InvalidArgumentError(`flowId "${String(opts.flowId)}" is not allowed: use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.`);
-      }
       // Checked and copied: the store takes over the record, and the caller keeps its own object.
       const parsed = storableCopy(`${flow.name} (input)`, parseInput(flow, input), store.maxValueBytes);
       const now = clock.now();
@@ -172,8 +158,9 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async resumeFlow(flowRef, flowId, payload, options) {
+      const { step } = parseResumeOptions(options);
       const copy = storableCopy(`${flowId} (resume payload)`, payload, store.maxValueBytes);
-      const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, copy, now, options?.step), "flow.resumed");
+      const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, copy, now, step), "flow.resumed");
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "resume");
       return toOperation(stored);
     },
@@ -183,16 +170,14 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async getFlow(flowId) {
+      checkFlowId(flowId);
       const loaded = await store.load(flowId);
       if (!loaded) throw new FlowNotFoundError(flowId);
       return { record: loaded.record, steps: cloneData(loaded.steps), history: await store.history(flowId), operation: toOperation(loaded.record) };
     },
 
-    async listFlows(query = {}) {
-      if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 1000)) {
-        throw new InvalidArgumentError(`limit must be a whole number from 1 to 1000; got ${String(query.limit)}.`);
-      }
-      const page = await store.list(query);
+    async listFlows(query) {
+      const page = await store.list(parseListQuery(query));
       return { ...page, flows: page.flows.filter((f) => f.flowName !== SEMAPHORE_FLOW_NAME) };
     },
 
@@ -212,7 +197,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       return toOperation(stored);
     },
 
-    async cancelFlow(flowRef, flowId, reason) {
+    async cancelFlow(flowRef, flowId, reasonArg) {
+      const reason = parseCancelReason(reasonArg);
       const stored = await transition(flowId, flowRef, (r, now) => cancelRecord(r, now, reason), "flow.cancelled");
       if (stored.compensating && stored.wakeAt !== undefined && !stored.lease) await core.enqueue(stored, stored.wakeAt, "wake");
       await core.wakeWaiters(stored);
@@ -283,4 +269,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     await runtime.scheduleFlow(core.findFlow(flowName), input, options);
   };
   return runtime;
+}
+
+function checkFlowId(flowId: unknown): asserts flowId is string {
+  if (typeof flowId !== "string" || !flowId) throw new InvalidArgumentError(`A flow id (a non-empty string) is required; got ${showValue(flowId)}.`);
 }

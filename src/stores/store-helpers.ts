@@ -1,5 +1,5 @@
 /** Pieces every store shares: listing order and cursors, commit checks, record patches, and history trimming. */
-import { ConflictError, InvalidArgumentError } from "../errors.js";
+import { ConflictError, InvalidArgumentError, showValue } from "../errors.js";
 import { HISTORY_LIMIT, type Commit, type FlowStore, type ListQuery } from "../ports.js";
 import { jsonEqual } from "../json-value.js";
 import type { FlowRecord, HistoryEvent } from "../schemas.js";
@@ -40,6 +40,8 @@ export function encodeCursor(r: Pick<FlowRecord, "createdAt" | "id">): string {
 }
 
 export function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  // The runtime checks its callers' options; a store called directly still owes a typed error.
+  if (typeof cursor !== "string") throw new InvalidArgumentError(`A cursor must be a string (the cursor of the previous page, unchanged); got ${showValue(cursor)}.`);
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [number, string];
     if (typeof createdAt !== "number" || typeof id !== "string") throw new Error("shape");

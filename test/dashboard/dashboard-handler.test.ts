@@ -55,7 +55,9 @@ describe("createDashboard", () => {
     expect((await fetch(`${url}/dashboard/assets/app.js`)).status).toBe(200);
     expect((await fetch(`${url}/`)).status).toBe(404);
     expect((await fetch(`${url}/dashboard/assets/../../etc/passwd`)).status).toBe(404);
-    expect((await fetch(`${url}/dashboard/assets/nope.js`)).status).toBe(404);
+    const missing = await fetch(`${url}/dashboard/assets/nope.js`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
     expect(dashboard.serves({ url: "/dashboard/assets/app.js?v=1" })).toBe(true);
     expect(dashboard.serves({ url: "/flows" })).toBe(false);
     expect(dashboard.serves({ url: "/dashboardx" })).toBe(false);
@@ -66,6 +68,8 @@ describe("createDashboard", () => {
     const res = await fetch(`${url}/`, { method: "POST", body: "{}" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(await res.json()).toEqual({ error: { code: "METHOD_NOT_ALLOWED", message: "The dashboard accepts GET and HEAD." } });
     const head = await fetch(`${url}/assets/app.js`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");

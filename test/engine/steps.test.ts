@@ -340,6 +340,18 @@ describe("time", () => {
     expect(t.clock.now() - start).toBe((30 + 60 + 120) * 1000);
   });
 
+  it("runs a step whose timeoutSeconds is past setTimeout's limit (~24.8 days) without timing it out at once", async () => {
+    const flow = defineFlow({ name: "monthTimeout", input: z.void(), output: z.string() }, async () =>
+      run({ name: "slow", timeoutSeconds: 30 * 24 * 3600 }, async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        return "done";
+      }),
+    );
+    t = createTestRuntime();
+    const op = await t.run(flow, undefined);
+    expect(op.result).toEqual({ response: "done" });
+  });
+
   it("fails a poll that times out with POLL_TIMEOUT", async () => {
     const flow = defineFlow({ name: "pollTimeout", input: z.void(), output: z.number() }, async () => {
       await poll({ name: "never", pollPeriodSeconds: 60, timeoutSeconds: 300 }, () => false);

@@ -31,6 +31,8 @@ defineFlow({ name: "httpNap", input: z.void(), output: z.string() }, async () =>
   await sleep("nap", 3600);
   return "rested";
 });
+// Takes any input, so a value JSON cannot store reaches the store's check.
+defineFlow({ name: "httpAnything", input: z.unknown(), output: z.unknown() }, async (v) => v);
 let flakyFails = 0;
 const flaky = defineFlow({ name: "httpFlaky", input: z.void(), output: z.string() }, async () =>
   run({ name: "flaky", retryConfig: { maxAttempts: 1 } }, () => {
@@ -140,6 +142,16 @@ describe("authentication", () => {
     expect(resolved).toBe(0);
     expect(store.calls).toEqual([]);
     expect(t.runtime.queue.pending()).toBe(0);
+  });
+
+  it("checks credentials before routing: an unauthenticated request to no route or with a wrong method is 401, not 404 or 405", async () => {
+    for (const [method, path] of [["GET", "/nope"], ["DELETE", "/flows"], ["PUT", "/flows/x"], ["GET", "/flows/%E0%A4%A"], ["GET", "/flows/a/b/c"]] as const) {
+      const r = await call(method, path, undefined, null);
+      expect({ method, path, status: r.status, code: r.json?.error?.code }).toEqual({ method, path, status: 401, code: "UNAUTHENTICATED" });
+    }
+    expect((await call("GET", "/nope", undefined, `Bearer ${USER_TOKEN}`)).status).toBe(403);
+    expect((await call("POST", "/health", undefined, null)).status).toBe(405);
+    expect(store.calls).toEqual([]);
   });
 
   it("refuses a configuration that lets nobody in or has a guessable secret", () => {
@@ -305,6 +317,36 @@ describe("errors", () => {
     expect(wrongMethod.headers.get("allow")).toBe("GET, POST, DELETE");
   });
 
+  it("refuses a delaySeconds past 100 years with 400 before storing anything, so listing keeps working", async () => {
+    const r = await call("POST", "/flows/httpNap", { delaySeconds: 1e300 });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe("INVALID_ARGUMENT");
+    expect(r.json.error.message).toContain("100 years");
+    expect(store.calls).not.toContain("create");
+    expect(await call("GET", "/flows")).toMatchObject({ status: 200, json: { operations: [] } });
+  });
+
+  it("says which type an option takes and shows the value sent as JSON", async () => {
+    const id = await call("POST", "/flows/httpGreet", { input: { name: "x" }, flowId: 5 });
+    expect(id.status).toBe(400);
+    expect(id.json.error.message).toMatch(/flowId must be a string .*; got 5\.$/);
+    const delay = await call("POST", "/flows/httpGreet", { input: { name: "x" }, delaySeconds: "3" });
+    expect(delay.json.error.message).toMatch(/delaySeconds must be a number .*; got "3"\.$/);
+    const reason = await call("POST", "/flows/x/cancel", { reason: 5 });
+    expect(reason.json.error.message).toMatch(/reason.* must be a string; got 5\.$/);
+  });
+
+  it("refuses an input or resume payload that JSON cannot store (1e400 is Infinity) with 400 UNSTORABLE_VALUE", async () => {
+    const scheduled = await call("POST", "/flows/httpAnything", '{"input":{"x":1e400}}');
+    expect(scheduled).toMatchObject({ status: 400, json: { error: { code: "UNSTORABLE_VALUE" } } });
+    expect(store.calls).not.toContain("create");
+    const blocked = await call("POST", "/flows/httpApproval", { input: { amount: 1 } });
+    await t.runtime.idle();
+    const resumed = await call("POST", `/flows/${blocked.json.name}/resume`, '{"payload":{"approved":true,"x":1e400}}');
+    expect(resumed).toMatchObject({ status: 400, json: { error: { code: "UNSTORABLE_VALUE" } } });
+    expect((await t.runtime.getFlow(blocked.json.name)).record.status).toBe("waiting");
+  });
+
   it("refuses a body over 1 MiB with 413, whether or not its length is declared", async () => {
     const big = JSON.stringify({ input: { name: "x".repeat(1024 * 1024) } });
     const declared = await call("POST", "/flows/httpGreet", big);
@@ -360,8 +402,9 @@ describe("mounting", () => {
     expect(r.status).toBe(201);
     expect((await t.handle(greet, r.json.name).settle()).result).toEqual({ response: "Hello, Ed" });
     expect((await call("GET", "/api/health", undefined, null)).status).toBe(200);
-    expect((await call("GET", "/health", undefined, null)).status).toBe(404);
-    expect((await call("GET", "/apiflows", undefined, null)).status).toBe(404);
+    expect((await call("GET", "/health")).status).toBe(404);
+    expect((await call("GET", "/apiflows")).status).toBe(404);
+    expect((await call("GET", "/health", undefined, null)).status).toBe(401);
   });
 
   it("runs as a dev server on loopback without credentials, and refuses other hosts without auth", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createLocalQueue, DEFAULT_MAX_CONCURRENT } from "../../src/queues/local-queue.js";
 import { DueHeap, type DueEntry } from "../../src/queues/due-heap.js";
 import { createFakeClock } from "../../src/testing/fake-clock.js";
+import { systemClock } from "../../src/runtime/runtime-core.js";
 import type { WakeTask } from "../../src/schemas.js";
 
 const task = (flowId: string, at: number): WakeTask => ({ flowId, flowName: "f", reason: "wake", at });
@@ -127,5 +128,24 @@ describe("DueHeap", () => {
     for (let e = heap.popDue(60); e; e = heap.popDue(60)) popped.push(e.id);
     expect(popped).toEqual(expected);
     expect(heap.peekAt()).toBeGreaterThan(60);
+  });
+});
+
+describe("local queue on the system clock", () => {
+  it("waits quietly for a task due in 30 days: one timer, not one re-armed every millisecond", async () => {
+    let armed = 0;
+    const clock = { now: () => systemClock.now(), setTimer: (ms: number, fn: () => void) => (armed++, systemClock.setTimer(ms, fn)) };
+    const q = createLocalQueue({ clock });
+    const got: string[] = [];
+    q.listen(async (t) => void got.push(t.flowId));
+    try {
+      await q.enqueue({ task: task("napper", Date.now() + 30 * 86_400_000), dedupeKey: "napper" });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual([]);
+      expect(armed).toBe(1);
+      expect(q.pending()).toBe(1);
+    } finally {
+      await q.close?.();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { logger } from "firebase-functions";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { z } from "zod";
-import { isFirestepError, run } from "../../src/index.js";
+import { defineFlow, isFirestepError, run, sleep } from "../../src/index.js";
 import { onScheduledFlow } from "../../src/firebase/on-scheduled-flow.js";
 import { startDevServer } from "../../src/http/index.js";
 import { configureFirestep, resetFirestep } from "../../src/runtime/configure.js";
@@ -71,6 +71,8 @@ async function http(env: Env, method: string, path: string, body?: string): Prom
   }
 }
 
+const longSleep = defineFlow({ name: "badInputLongSleep", input: z.void(), output: z.void() }, async () => sleep("nap", 1e300));
+
 const taskFunction = onScheduledFlow({ name: "badInputTask", input: z.void(), output: z.string() }, async () => run("x", () => "x"));
 
 /** Calls the deployed task function with `data`; it must acknowledge (resolve), never throw for a retry. */
@@ -111,6 +113,10 @@ const CASES: Case[] = [
   { name: "schedule: flowId with a slash", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, { flowId: "a/b" })) },
   { name: "schedule: empty flowId", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, { flowId: "" })) },
   { name: "schedule: flowId of 200 characters", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, { flowId: "f".repeat(200) })) },
+  { name: "schedule: flowId is a number", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, { flowId: 5 as never })) },
+  { name: "schedule: delay past 100 years", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, 1e300)) },
+  { name: "schedule: third argument neither a delay nor options", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, "soon" as never)) },
+  { name: "schedule: an unknown option", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: "a" }, { delay: 5 } as never)) },
   // Resuming
   { name: "resume: payload fails the interrupt's schema", code: "INVALID_PAYLOAD", act: (e) => refusal(e.rt.resumeFlow(approval, FIXTURE.blocked, { approved: "yes" })) },
   { name: "resume: payload missing", code: "INVALID_PAYLOAD", act: (e) => refusal(e.rt.resumeFlow(approval, FIXTURE.blocked, undefined)) },
@@ -124,6 +130,7 @@ const CASES: Case[] = [
   { name: "resume: a flow blocked on another interrupt", code: "NOT_BLOCKED_ON_INTERRUPT", act: (e) => refusal(e.rt.resumeFlow(approval, FIXTURE.blocked, { approved: true }, { step: "director" })) },
   { name: "resume: a sleeping flow (no interrupt)", code: "NOT_BLOCKED_ON_INTERRUPT", act: (e) => refusal(e.rt.resumeFlow(nap, FIXTURE.napping, {})) },
   { name: "resume: an interrupt already answered, not run since", code: "NOT_BLOCKED_ON_INTERRUPT", act: (e) => refusal(e.rt.resumeFlow(approval, FIXTURE.answered, { approved: false })) },
+  { name: "resume: step is not a string", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.resumeFlow(approval, FIXTURE.blocked, { approved: true }, { step: 5 as never })) },
   // Steps that cannot be stored: the flow fails naming the step; its journal is unchanged
   ...(
     [
@@ -148,11 +155,19 @@ const CASES: Case[] = [
     const id = `step-name-${i}`;
     return { name: `step name ${what}`, code: "INVALID_STEP_NAME", journalOf: id, arrange: async (e) => void (await e.rt.scheduleFlow(flow, undefined, { flowId: id })), act: (e) => stepFailure(e, id) };
   }),
+  {
+    name: "sleep past 100 years",
+    code: "INVALID_ARGUMENT",
+    journalOf: "long-sleep-1",
+    arrange: async (e) => void (await e.rt.scheduleFlow(longSleep, undefined, { flowId: "long-sleep-1" })),
+    act: (e) => stepFailure(e, "long-sleep-1"),
+  },
   // Controlling flows in the wrong state
   { name: "pause: a finished flow", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.pauseFlow(greet, FIXTURE.done)) },
   { name: "pause: a flow already paused", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.pauseFlow(approval, FIXTURE.paused)) },
   { name: "continue: a flow that is not paused", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.continueFlow(approval, FIXTURE.blocked)) },
   { name: "cancel: a finished flow", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.cancelFlow(greet, FIXTURE.done)) },
+  { name: "cancel: reason is not a string", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.cancelFlow(approval, FIXTURE.blocked, 5 as never)) },
   { name: "retry: a flow that did not fail", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.retryFlow(greet, FIXTURE.done)) },
   { name: "delete: a running flow", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.deleteFlow(greet, FIXTURE.running)) },
   { name: "delete: a flow waiting for an interrupt", code: "INVALID_FLOW_STATE", act: (e) => refusal(e.rt.deleteFlow(approval, FIXTURE.blocked)) },
@@ -162,6 +177,9 @@ const CASES: Case[] = [
   { name: "list: limit 5000", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.listFlows({ limit: 5000 })) },
   { name: "list: limit 2.5", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.listFlows({ limit: 2.5 })) },
   { name: "list: forged cursor", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.listFlows({ cursor: "bm90IGEgY3Vyc29y" })) },
+  { name: "list: cursor is not a string", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.listFlows({ cursor: 5 as never })) },
+  { name: "list: unknown status", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.listFlows({ status: ["waiting", "exploded"] as never })) },
+  { name: "list: an unknown option (name for flowName)", code: "INVALID_ARGUMENT", act: (e) => refusal(e.rt.listFlows({ name: "badInputGreet" } as never)) },
   // Task payloads to the deployed task function: acknowledged and logged, never retried
   { name: "task payload: not an object", code: "ACKNOWLEDGED", act: (e) => deliverPayload(e, "garbage") },
   { name: "task payload: fields missing", code: "ACKNOWLEDGED", act: (e) => deliverPayload(e, { flowId: FIXTURE.blocked }) },
@@ -203,6 +221,8 @@ const CASES: Case[] = [
   { name: "HTTP: body is a JSON array", code: "INVALID_ARGUMENT", act: (e) => http(e, "POST", "/flows/badInputGreet", "[1,2]") },
   { name: "HTTP: body over 1 MiB", code: "PAYLOAD_TOO_LARGE", act: (e) => http(e, "POST", "/flows/badInputGreet", JSON.stringify({ input: { name: "y".repeat(1100 * 1024) } })) },
   { name: "HTTP: schedule with an input that fails the schema", code: "INVALID_INPUT", act: (e) => http(e, "POST", "/flows/badInputGreet", JSON.stringify({ input: { name: 1 } })) },
+  { name: "HTTP: schedule with an input JSON cannot store (1e400)", code: "UNSTORABLE_VALUE", act: (e) => http(e, "POST", "/flows/badInputAnything", '{"input":{"x":1e400}}') },
+  { name: "HTTP: schedule with delaySeconds past 100 years", code: "INVALID_ARGUMENT", act: (e) => http(e, "POST", "/flows/badInputGreet", '{"input":{"name":"a"},"delaySeconds":1e300}') },
   { name: "HTTP: resume with a payload that fails the schema", code: "INVALID_PAYLOAD", act: (e) => http(e, "POST", `/flows/${FIXTURE.blocked}/resume`, JSON.stringify({ payload: { approved: 1 } })) },
   { name: "HTTP: unknown route", code: "NOT_FOUND", act: (e) => http(e, "GET", "/nope") },
   { name: "HTTP: method not allowed", code: "METHOD_NOT_ALLOWED", act: (e) => http(e, "PUT", "/flows") },
