@@ -92,12 +92,16 @@ export class InvalidStepNameError extends FirestepError {
   }
 }
 
+/**
+ * `subject` names a value that is not a step's result, the way a caller would ("The input of flow
+ * \"x\""); `step` stays the key it is stored under.
+ */
 export class UnstorableValueError extends FirestepError {
-  constructor(step: string, path: string, why: string) {
+  constructor(step: string, path: string, why: string, subject?: string) {
     super(
       "UNSTORABLE_VALUE",
-      `Step "${step}" returned a value that cannot be stored faithfully: ${why} at ${path}. ` +
-        `Return plain JSON (objects, arrays, strings, finite numbers, booleans, null, undefined); ` +
+      `${subject ?? `Step "${step}" returned a value that`} cannot be stored faithfully: ${why} at ${path}. ` +
+        `${subject ? "Use" : "Return"} plain JSON (objects, arrays, strings, finite numbers, booleans, null, undefined); ` +
         `convert it first (e.g. date.toISOString(), String(bigint), Object.fromEntries(map)).`,
       { details: { step, path } },
     );
@@ -105,11 +109,14 @@ export class UnstorableValueError extends FirestepError {
 }
 
 export class ValueTooLargeError extends FirestepError {
-  constructor(step: string, bytes: number, limit: number) {
+  constructor(step: string, bytes: number, limit: number, subject?: string) {
     super(
       "VALUE_TOO_LARGE",
-      `Step "${step}" produced ${bytes} bytes of JSON, over the store's limit of ${limit} bytes for one step. ` +
-        `Store large data elsewhere (e.g. Cloud Storage) and return a reference to it.`,
+      subject
+        ? `${subject} is ${bytes} bytes of JSON, over the store's limit of ${limit} bytes for one value. ` +
+            `Store large data elsewhere (e.g. Cloud Storage) and pass a reference to it.`
+        : `Step "${step}" produced ${bytes} bytes of JSON, over the store's limit of ${limit} bytes for one step. ` +
+            `Store large data elsewhere (e.g. Cloud Storage) and return a reference to it.`,
       { details: { step, bytes, limit } },
     );
   }

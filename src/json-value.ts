@@ -13,8 +13,8 @@ import { UnstorableValueError, ValueTooLargeError } from "./errors.js";
  * Checks `value` and returns the copy a replay would see, in one walk. Values that enter stored data from
  * outside (inputs, payloads, step results) go through here, so the store never holds the caller's object.
  */
-export function storableCopy<T>(step: string, value: T, maxBytes: number): T {
-  return storableCopyExact(step, value, maxBytes).copy;
+export function storableCopy<T>(step: string, value: T, maxBytes: number, subject?: string): T {
+  return storableCopyExact(step, value, maxBytes, subject).copy;
 }
 
 /**
@@ -22,11 +22,11 @@ export function storableCopy<T>(step: string, value: T, maxBytes: number): T {
  * `undefined` property and turned no -0 into 0), so it may be handed on in place of a second copy, and the
  * size of its JSON text in bytes.
  */
-export function storableCopyExact<T>(step: string, value: T, maxBytes: number): { copy: T; exact: boolean; bytes: number } {
+export function storableCopyExact<T>(step: string, value: T, maxBytes: number, subject?: string): { copy: T; exact: boolean; bytes: number } {
   if (value === undefined) return { copy: value, exact: true, bytes: 0 };
-  const walk = new StorableWalk(step);
+  const walk = new StorableWalk(step, subject);
   const copy = walk.node(value);
-  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes);
+  if (walk.bytes > maxBytes) throw new ValueTooLargeError(step, walk.bytes, maxBytes, subject);
   return { copy: copy as T, exact: walk.exact, bytes: walk.bytes };
 }
 
@@ -44,7 +44,10 @@ class StorableWalk {
   private readonly keys: Array<string | number> = [];
   private readonly ancestors: object[] = [];
 
-  constructor(private readonly step: string) {}
+  constructor(
+    private readonly step: string,
+    private readonly subject?: string,
+  ) {}
 
   node(v: unknown): unknown {
     switch (typeof v) {
@@ -128,7 +131,7 @@ class StorableWalk {
   }
 
   private fail(what: string): never {
-    throw new UnstorableValueError(this.step, formatPath(this.keys), what);
+    throw new UnstorableValueError(this.step, formatPath(this.keys), what, this.subject);
   }
 
   /** Reports the cycle at its first repeat: the path from the root to where `obj` appears again. */
@@ -136,7 +139,7 @@ class StorableWalk {
     const first = this.ancestors.indexOf(obj);
     const again = this.ancestors.indexOf(obj, first + 1);
     const repeatAt = again === -1 ? this.ancestors.length : again;
-    throw new UnstorableValueError(this.step, formatPath(this.keys.slice(0, repeatAt)), "a cycle (the value refers to itself)");
+    throw new UnstorableValueError(this.step, formatPath(this.keys.slice(0, repeatAt)), "a cycle (the value refers to itself)", this.subject);
   }
 }
 

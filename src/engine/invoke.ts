@@ -119,7 +119,7 @@ async function settledOutcome(ctx: InvocationContext, s: Settled): Promise<Outco
   if (!parsed.success) return failed(ctx, new InvalidOutputError(ctx.flow.name, formatIssues(parsed.error)));
   let output: unknown;
   try {
-    output = storableCopy(`${ctx.flow.name} (output)`, parsed.data, ctx.io.maxValueBytes);
+    output = storableCopy(`${ctx.flow.name} (output)`, parsed.data, ctx.io.maxValueBytes, `The output of flow "${ctx.flow.name}"`);
   } catch (e) {
     return failed(ctx, e);
   }

@@ -52,9 +52,12 @@ export function wakePayload(task: WakeTask): WakeTask {
 export interface EnqueueRetryOptions {
   /** Tries in all, the first included (default 4). */
   attempts?: number;
-  /** Wait before the first retry, doubled for each next one, in milliseconds (default 200). */
+  /** Wait before the first retry, doubled for each next one up to 30 s, in milliseconds (default 200). */
   baseDelayMs?: number;
 }
+
+/** The longest wait between two tries: the caller is waiting on the enqueue. */
+const MAX_ENQUEUE_BACKOFF_MS = 30_000;
 
 const TRANSIENT_GRPC = new Set([4, 8, 13, 14]); // DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE
 const TRANSIENT_NAMES = new Set(["DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "INTERNAL", "UNAVAILABLE"]);
@@ -100,7 +103,7 @@ export async function enqueueWithRetry(send: () => Promise<unknown>, target: Enq
       if (isAlreadyExistsError(e)) return;
       const transient = isTransientEnqueueError(e);
       if (transient && attempt < attempts) {
-        await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+        await sleep(Math.min(MAX_ENQUEUE_BACKOFF_MS, baseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5));
         continue;
       }
       throw enqueueFailed(e, target, transient, attempt);

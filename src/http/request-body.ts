@@ -65,9 +65,20 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, "PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes. Store large data elsewhere and send a reference to it.`);
 }
 
-/** The body as an object of named fields ({} when there is no body). */
-export function objectBody(body: unknown): Record<string, unknown> {
+/**
+ * The body as an object of named fields ({} when there is no body). A field the route does not take is
+ * refused, as the app-level calls refuse an unknown option: a misspelt `delaySeconds` must not start a
+ * flow at once.
+ */
+export function objectBody(body: unknown, fields: readonly string[]): Record<string, unknown> {
   if (body === undefined || body === null) return {};
   if (typeof body !== "object" || Array.isArray(body)) throw new InvalidArgumentError("The request body must be a JSON object.");
+  const unknown = Object.keys(body).filter((k) => !fields.includes(k));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `The request body has ${unknown.length === 1 ? "a field" : "fields"} this route does not take: ${unknown.map((k) => JSON.stringify(k)).join(", ")}. ` +
+        `It takes ${fields.map((k) => JSON.stringify(k)).join(", ")}.`,
+    );
+  }
   return body as Record<string, unknown>;
 }

@@ -19,8 +19,8 @@ export class HttpError extends Error {
 }
 
 /**
- * The codes a caller can act on, with their status; every other code (a store or queue failure, a corrupt
- * record, a bug) is a generic 500 INTERNAL, logged. docs/errors.md and docs/http-api.md list the same
+ * The codes a caller can act on, with their status; a store or queue failure is a 503 (below), and every
+ * other code (a corrupt record, a bug) is a generic 500 INTERNAL, logged. docs/errors.md and docs/http-api.md list the same
  * (test/http/responses.test.ts checks them against this table).
  */
 export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -41,6 +41,15 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   VALUE_TOO_LARGE: 413,
 };
 
+/**
+ * Failures a caller should retry: sent as 503 with their code, so a client can tell "try again" from a bug,
+ * but with a fixed message (the real one names files, queues and backends) and logged in full.
+ */
+export const RETRY_MESSAGE_BY_CODE: Partial<Record<ErrorCode, string>> = {
+  STORE_UNAVAILABLE: "The flow store is unavailable. Retry the call; the server logged the details.",
+  QUEUE_UNAVAILABLE: "The change is stored but its wake-up could not be enqueued. Retry the call; the server logged the details.",
+};
+
 export interface ErrorReply {
   status: number;
   body: { error: { code: string; message: string } };
@@ -58,6 +67,8 @@ export function errorReply(e: unknown): ErrorReply {
       const headers: Record<string, string> = status === 401 ? { "www-authenticate": 'Bearer realm="firestep"' } : {};
       return { status, body: { error: { code: e.code, message: e.message } }, headers, internal: false };
     }
+    const retry = RETRY_MESSAGE_BY_CODE[e.code];
+    if (retry !== undefined) return { status: 503, body: { error: { code: e.code, message: retry } }, headers: { "retry-after": "1" }, internal: true };
   }
   return {
     status: 500,

@@ -60,7 +60,7 @@ export const ROUTES: Route[] = [
       },
       async POST(c) {
         const flow = c.findFlow(c.params.ref!);
-        const body = objectBody(await c.body());
+        const body = objectBody(await c.body(), ["input", "delaySeconds", "flowId"]);
         const options: ScheduleOptions = {};
         if (body.delaySeconds !== undefined) options.delaySeconds = body.delaySeconds as number;
         if (body.flowId !== undefined) options.flowId = body.flowId as string;
@@ -80,7 +80,7 @@ export const ROUTES: Route[] = [
     path: ["flows", ":ref", "resume"],
     methods: {
       async POST(c) {
-        const body = objectBody(await c.body());
+        const body = objectBody(await c.body(), ["payload", "step"]);
         const step = optionalString(body.step, "step");
         const op = await c.runtime().resumeFlow(undefined, c.params.ref!, body.payload, step === undefined ? {} : { step });
         return { status: 200, json: publicOperation(op) };
@@ -95,9 +95,9 @@ export const ROUTES: Route[] = [
           const rt = c.runtime();
           const id = c.params.ref!;
           let op: Operation;
+          const body = objectBody(await c.body(), action === "cancel" ? ["reason"] : []);
           if (action === "cancel") {
-            const reason = optionalString(objectBody(await c.body()).reason, "reason");
-            op = await rt.cancelFlow(undefined, id, reason);
+            op = await rt.cancelFlow(undefined, id, optionalString(body.reason, "reason"));
           } else if (action === "pause") op = await rt.pauseFlow(undefined, id);
           else if (action === "continue") op = await rt.continueFlow(undefined, id);
           else op = await rt.retryFlow(undefined, id);

@@ -140,7 +140,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       const opts = parseScheduleOptions(delayOrOptions);
       const delay = opts.delaySeconds ?? 0;
       // Checked and copied: the store takes over the record, and the caller keeps its own object.
-      const parsed = storableCopy(`${flow.name} (input)`, parseInput(flow, input), store.maxValueBytes);
+      const parsed = storableCopy(`${flow.name} (input)`, parseInput(flow, input), store.maxValueBytes, `The input of flow "${flow.name}"`);
       const now = clock.now();
       const record = newFlowRecord({ id: opts.flowId ?? randomUUID(), flowName: flow.name, ...(flow.version ? { version: flow.version } : {}), input: parsed, now, startAt: now + delay * 1000 });
       if (opts.parentId) record.parentId = opts.parentId;
@@ -159,7 +159,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
 
     async resumeFlow(flowRef, flowId, payload, options) {
       const { step } = parseResumeOptions(options);
-      const copy = storableCopy(`${flowId} (resume payload)`, payload, store.maxValueBytes);
+      const copy = storableCopy(`${flowId} (resume payload)`, payload, store.maxValueBytes, `The resume payload for flow "${flowId}"`);
       const stored = await transition(flowId, flowRef, (r, now) => resumeRecord(r, copy, now, step), "flow.resumed");
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "resume");
       return toOperation(stored);
@@ -238,7 +238,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       }
       const parsed = schema.safeParse(payload);
       if (!parsed.success) throw new InvalidPayloadError(`Signal "${name}" to flow "${flowId}"`, formatIssues(parsed.error));
-      const copy = storableCopy(`signal ${name}`, parsed.data, store.maxValueBytes);
+      const copy = storableCopy(`signal ${name}`, parsed.data, store.maxValueBytes, `The payload of signal "${name}"`);
       const stored = await transition(flowId, flow, (r, now) => signalRecord(r, name, copy, now), "flow.signalled");
       if (stored.status === "scheduled" && stored.wakeAt !== undefined) await core.enqueue(stored, stored.wakeAt, "wake");
       return toOperation(stored);

@@ -1,5 +1,5 @@
 import type { getFunctions, TaskOptions } from "firebase-admin/functions";
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import { isFirestepError } from "../../src/errors.js";
 import { createFunctionsTaskQueue, type FunctionsLike, type FunctionsTaskQueueOptions } from "../../src/firebase/functions-task-queue.js";
 import { MAX_SCHEDULE_AHEAD_MS } from "../../src/firebase/task-ids.js";
@@ -135,6 +135,23 @@ describe("createFunctionsTaskQueue", () => {
     expect(isFirestepError(err)).toBe(true);
     expect((err as Error).message).toMatch(/flow "order-1".*after 2 attempts/);
     expect(fake.calls).toHaveLength(5);
+  });
+
+  it("waits at most about 30 s between two tries, however many tries are allowed", async () => {
+    vi.useFakeTimers();
+    try {
+      const fake = fakeFunctions();
+      for (let i = 0; i < 25; i++) fake.failures.push(Object.assign(new Error("internal"), { code: "functions/internal-error" }));
+      const settled = makeQueue(fake, { retry: { attempts: 25, baseDelayMs: 1000 } })
+        .enqueue({ task: wake(), dedupeKey: "k" })
+        .catch((e: unknown) => e);
+      // 24 waits of at most 30 s plus 25 % jitter; doubling from 1 s without a cap would take days.
+      await vi.advanceTimersByTimeAsync(24 * 37_500);
+      expect(fake.calls).toHaveLength(25);
+      expect(isFirestepError(await settled) && (await settled as { code: string }).code).toBe("QUEUE_UNAVAILABLE");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not retry a permanent error", async () => {

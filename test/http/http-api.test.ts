@@ -347,6 +347,24 @@ describe("errors", () => {
     expect((await t.runtime.getFlow(blocked.json.name)).record.status).toBe("waiting");
   });
 
+  it("refuses a body field the route does not take, naming it and the ones it takes, before anything is stored", async () => {
+    const misspelt = await call("POST", "/flows/httpGreet", { input: { name: "x" }, delay: 5 });
+    expect(misspelt).toMatchObject({ status: 400, json: { error: { code: "INVALID_ARGUMENT" } } });
+    expect(misspelt.json.error.message).toBe('The request body has a field this route does not take: "delay". It takes "input", "delaySeconds", "flowId".');
+    expect(store.calls).not.toContain("create");
+    const blocked = await call("POST", "/flows/httpApproval", { input: { amount: 1 } });
+    await t.runtime.idle();
+    const resumed = await call("POST", `/flows/${blocked.json.name}/resume`, { payload: { approved: true }, stepName: "x" });
+    expect(resumed.json.error.message).toMatch(/"stepName"\. It takes "payload", "step"\.$/);
+    expect((await call("POST", `/flows/${blocked.json.name}/pause`, { now: true })).status).toBe(400);
+    expect((await t.runtime.getFlow(blocked.json.name)).record.status).toBe("waiting");
+  });
+
+  it("names the input, payload or signal that cannot be stored, not a step", async () => {
+    const scheduled = await call("POST", "/flows/httpAnything", '{"input":{"x":1e400}}');
+    expect(scheduled.json.error.message).toMatch(/^The input of flow "httpAnything" cannot be stored faithfully: .* at \$\.x\. Use plain JSON/);
+  });
+
   it("refuses a body over 1 MiB with 413, whether or not its length is declared", async () => {
     const big = JSON.stringify({ input: { name: "x".repeat(1024 * 1024) } });
     const declared = await call("POST", "/flows/httpGreet", big);

@@ -36,6 +36,11 @@ describe("the HTTP status of every error code", () => {
       if (/^\d{3}$/.test(documented)) {
         expect({ code, status: reply.status, sent: reply.body.error.code }).toEqual({ code, status: Number(documented), sent: code });
         expect(reply.internal).toBe(false);
+      } else if (documented === "503 (logged)") {
+        // A failure to retry: its code and a fixed message go out (never "what to fix", which may name internals); logged.
+        expect({ code, status: reply.status, sent: reply.body.error.code, internal: reply.internal }).toEqual({ code, status: 503, sent: code, internal: true });
+        expect(reply.body.error.message).not.toContain("what to fix");
+        expect(reply.headers["retry-after"]).toBe("1");
       } else {
         // "500 (as INTERNAL)" and "(flow fails)": never shown to a caller as such, so a generic, logged 500.
         expect(documented, code).toMatch(/^(500 \(as `INTERNAL`\)|\(flow fails\))$/);
@@ -49,7 +54,7 @@ describe("the HTTP status of every error code", () => {
     const http = httpApiTable();
     for (const code of ERROR_CODES) {
       const documented = errors.get(code);
-      if (documented && /^\d{3}$/.test(documented)) expect({ code, status: http.get(code) }).toEqual({ code, status: Number(documented) });
+      if (documented && /^\d{3}( \(logged\))?$/.test(documented)) expect({ code, status: http.get(code) }).toEqual({ code, status: Number(documented.slice(0, 3)) });
       else if (code !== "INTERNAL") expect({ code, status: http.get(code) }).toEqual({ code, status: undefined });
     }
     expect(http.get("INTERNAL")).toBe(500);
