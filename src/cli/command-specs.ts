@@ -54,7 +54,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   continue: { usage: "firestep continue <flowId> [--module FILE.js [--answer JSON]...]", positionals: one, flags: carryOn },
   retry: { usage: "firestep retry <flowId> [--module FILE.js [--answer JSON]...]", positionals: one, flags: carryOn },
   pause: { usage: "firestep pause <flowId>", positionals: one, flags: {} },
-  cancel: { usage: "firestep cancel <flowId>", positionals: one, flags: {} },
+  cancel: { usage: "firestep cancel <flowId> [--module FILE.js]", positionals: one, flags: { module: carryOn.module! } },
   delete: { usage: "firestep delete <flowId>", positionals: one, flags: {} },
   purge: {
     usage: "firestep purge --older-than SECONDS [--flow NAME]",

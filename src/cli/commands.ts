@@ -55,7 +55,7 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
     case "retry": {
       const call = { pause: rt.pauseFlow, continue: rt.continueFlow, cancel: rt.cancelFlow, retry: rt.retryFlow }[command];
       const op = await call(undefined, id);
-      out(`${command}: ${id} is now ${op.metadata.status}.${command === "continue" || command === "retry" ? carryOnHint(op, args) : ""}`, op);
+      out(`${command}: ${id} is now ${op.metadata.status}.${command === "pause" ? "" : carryOnHint(op, args)}`, op);
       return EXIT.ok;
     }
     case "delete": {
@@ -80,10 +80,11 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
  * its timer is due) waits for a command that loads its module.
  */
 function carryOnHint(op: Operation, args: ParsedArgs): string {
-  if (op.metadata.status !== "scheduled" && !(op.metadata.status === "waiting" && op.metadata.wakeAt)) return "";
+  if (op.metadata.status !== "scheduled" && op.metadata.wakeAt === undefined) return "";
   const flowName = op.metadata.flowName;
+  const what = op.metadata.status === "cancelled" ? "Its compensations have not run" : "Nothing runs it";
   return (
-    `\nNothing runs it yet: this command did not load the code of flow "${flowName}".` +
+    `\n${what} yet: this command did not load the code of flow "${flowName}".` +
     `\nCarry it on with: ${["firestep work <file.js>", commandLine(storeFlags(args))].filter(Boolean).join(" ")}` +
     `   (<file.js>: the compiled module that defines ${flowName}; or add --module <file.js> to this command next time)`
   );

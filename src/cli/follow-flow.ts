@@ -10,7 +10,7 @@ import type { FlowRuntime } from "../runtime/runtime.js";
 
 export const EXIT = { ok: 0, flowFailed: 1, usage: 2, rejected: 3, waiting: 4, paused: 5 } as const;
 
-export type CarryOnCommand = "resume" | "continue" | "retry";
+export type CarryOnCommand = "resume" | "continue" | "retry" | "cancel";
 
 export interface FollowOptions {
   runtime: FlowRuntime;

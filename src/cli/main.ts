@@ -23,7 +23,10 @@ Usage:
   firestep continue|retry <flowId> [--module FILE.js [--answer JSON]...]
       With --module, the flow then runs on in this process, as with run. Without it the change is
       recorded and the flow runs on at the next command that loads its module (run, work, --module).
-  firestep pause|cancel|delete <flowId>
+  firestep cancel <flowId> [--module FILE.js]
+      Compensations of the steps it ran run in this process with --module, else at the next
+      command that loads its module.
+  firestep pause|delete <flowId>
   firestep purge --older-than SECONDS [--flow NAME]   delete finished flows older than that
 
 A command that loads a module (run, work, --module) also carries on that module's due flows.
@@ -51,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const io = { print, stdinIsTTY: Boolean(process.stdin.isTTY) };
     if (command === "run") return await runCommand(args, env, io);
     if (command === "work") return await workCommand(args, env, io);
-    if (command === "resume" || command === "continue" || command === "retry") {
+    if (command === "resume" || command === "continue" || command === "retry" || command === "cancel") {
       if (flag(args, "module") !== undefined) return await carryOnCommand(command, args, env, io);
       if (args.flags.has("answer")) throw new InvalidArgumentError(`--answer needs --module FILE.js: without the flow's code, firestep ${command} cannot run the flow on to its next interrupt.`);
     }

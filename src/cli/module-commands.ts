@@ -57,7 +57,10 @@ export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: C
   });
 }
 
-/** `resume`, `continue` or `retry` with --module: records the change, then runs the flow on as `run` does. */
+/**
+ * `resume`, `continue`, `retry` or `cancel` with --module: records the change, then runs the flow on as
+ * `run` does (a cancelled flow: its compensations).
+ */
 export async function carryOnCommand(command: CarryOnCommand, args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
   const [, flowId] = args.positionals as [string, string];
   const file = flag(args, "module")!;
@@ -67,7 +70,12 @@ export async function carryOnCommand(command: CarryOnCommand, args: ParsedArgs, 
   return withModuleRuntime(args, env, io, flowId, async (rt) => {
     const { record } = await rt.getFlow(flowId);
     const flow = pick(flows, file, record.flowName, ` (the flow of ${flowId})`);
-    if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying" }[command]} ${flowId} (${flow.name})`);
+    if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying", cancel: "Cancelling" }[command]} ${flowId} (${flow.name})`);
+    if (command === "cancel") {
+      const op = await rt.cancelFlow(flow, flowId);
+      await rt.idle();
+      return { exitCode: EXIT.ok, summary: json(args) ? JSON.stringify(await rt.getFlowState(flow, flowId)) : `cancel: ${flowId} is now ${op.metadata.status}.` };
+    }
     if (command === "resume") await rt.resumeFlow(flow, flowId, payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
     else await (command === "continue" ? rt.continueFlow : rt.retryFlow)(flow, flowId);
     return follow(rt, args, io, file, flow, flowId, answers);

@@ -7,6 +7,8 @@ import { bin, cliEnv, cliSession, examples, root, watch } from "./cli-process.js
 const cli = cliSession();
 afterAll(() => cli.remove());
 const flaky = join(root, "test", "cli", "fixtures", "flaky-flow.mjs");
+const booking = join(root, "test", "cli", "fixtures", "booking-flow.mjs");
+const compensated = (id: string) => (JSON.parse(cli.run("show", id, "--json").out).steps as Array<{ kind: string }>).some((s) => s.kind === "compensate");
 const status = (id: string) => JSON.parse(cli.run("show", id, "--json").out).record.status as string;
 const order = (id: string, coolOffSeconds = 0) => JSON.stringify({ orderId: id, coolOffSeconds, pollSeconds: 0 });
 
@@ -107,5 +109,27 @@ describe("carrying a flow on after resume or retry from the command line", () =>
     expect(retried.out).toMatch(/Carry it on with: firestep work <file\.js>/);
     expect(cli.run("work", flaky).code).toBe(0);
     expect(status("failed-2")).toBe("succeeded");
+  });
+
+  it("cancel without a module says the compensations wait for a command that loads it, and work runs them", () => {
+    expect(cli.run("run", booking, "cliBooking", '{"who":"ada"}', "--id", "book-1").code).toBe(4);
+    const cancelled = cli.run("cancel", "book-1");
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.out).toMatch(/Its compensations have not run yet[^]*Carry it on with: firestep work <file\.js>/);
+    expect(compensated("book-1")).toBe(false);
+    const worked = cli.run("work", booking);
+    expect(worked.code).toBe(0);
+    expect(worked.out).toContain("undoing room-ada");
+    expect(compensated("book-1")).toBe(true);
+  });
+
+  it("cancel --module runs the compensations in this process", () => {
+    expect(cli.run("run", booking, "cliBooking", '{"who":"bob"}', "--id", "book-2").code).toBe(4);
+    const cancelled = cli.run("cancel", "book-2", "--module", booking);
+    expect(cancelled.err).toBe("");
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.out).toContain("undoing room-bob");
+    expect(cancelled.out).toContain("cancel: book-2 is now cancelled.");
+    expect(compensated("book-2")).toBe(true);
   });
 });
