@@ -10,7 +10,7 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError } from "../errors.js";
 import type { FlowStore, TaskQueue } from "../ports.js";
-import { createEmbeddedRuntime, type EmbeddedRuntime } from "../runtime/embedded-runtime.js";
+import { createEmbeddedRuntime, recover, type EmbeddedRuntime } from "../runtime/embedded-runtime.js";
 import { createRuntime, type FlowRuntime } from "../runtime/runtime.js";
 import type { FlowEventListener } from "../runtime/runtime-core.js";
 import { createFileStore } from "../stores/file-store.js";
@@ -43,16 +43,22 @@ export async function openControlRuntime(args: ParsedArgs, env: NodeJS.ProcessEn
 
 /**
  * The embedded runtime, for commands that have loaded a flow module: its recovery re-arms that module's
- * unfinished flows found in the store (flows of other modules are left alone). Resolves once recovery
- * has run, so a store it cannot read fails the command with the store's error. `listener` hears every
- * event of this runtime, recovered flows' included.
+ * unfinished flows found in the store (flows of other modules are left alone). `check` runs first, so a
+ * command refused by it has carried nothing on. Resolves once recovery has run, so a store it cannot read
+ * fails the command with the store's error. `listener` hears every event of this runtime.
  */
-export async function openModuleRuntime(args: ParsedArgs, env: NodeJS.ProcessEnv, listener: FlowEventListener): Promise<EmbeddedRuntime> {
+export async function openModuleRuntime(
+  args: ParsedArgs,
+  env: NodeJS.ProcessEnv,
+  listener: FlowEventListener,
+  check: (rt: EmbeddedRuntime) => Promise<void> = async () => {},
+): Promise<EmbeddedRuntime> {
   const { store } = await openStore(args, env);
-  const rt = createEmbeddedRuntime({ store });
-  rt.subscribe(listener); // before recovery's first delivery
+  const rt = createEmbeddedRuntime({ store, recover: false });
+  rt.subscribe(listener);
   try {
-    await rt.ready;
+    await check(rt);
+    await recover(rt);
   } catch (e) {
     await rt.close();
     throw e;

@@ -8,9 +8,10 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { pathToFileURL } from "node:url";
-import { InvalidArgumentError } from "../errors.js";
+import { FlowNotFoundError, InvalidArgumentError } from "../errors.js";
 import { isFlow, registeredFlows, type Flow } from "../flow.js";
 import type { EmbeddedRuntime } from "../runtime/embedded-runtime.js";
+import type { FlowEvent } from "../runtime/runtime-core.js";
 import { isFinished, type FlowRecord } from "../schemas.js";
 import { flag, flowIdFlag, parseAnswers, parseJsonArg, type ParsedArgs } from "./args.js";
 import { openModuleRuntime, storeFlags } from "./backend.js";
@@ -50,7 +51,7 @@ export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: C
   const answers = parseAnswers(args);
   const flowId = flowIdFlag(args) ?? randomUUID();
   const flow = pick(await loadFlows(file), file, flowName);
-  return withModuleRuntime(args, env, io, flowId, async (rt) => {
+  return withModuleRuntime(args, env, io, flowId, async () => undefined, async (rt) => {
     if (!json(args)) io.print(`Starting ${flow.name} as ${flowId}`);
     await rt.scheduleFlow(flow, input, { flowId });
     return follow(rt, args, io, file, flow, flowId, answers);
@@ -67,9 +68,12 @@ export async function carryOnCommand(command: CarryOnCommand, args: ParsedArgs, 
   const payload = command === "resume" ? parseJsonArg("The payload", args.positionals[2]) : undefined;
   const answers = parseAnswers(args);
   const flows = await loadFlows(file);
-  return withModuleRuntime(args, env, io, flowId, async (rt) => {
-    const { record } = await rt.getFlow(flowId);
-    const flow = pick(flows, file, record.flowName, ` (the flow of ${flowId})`);
+  const flowOf = async (rt: EmbeddedRuntime) => {
+    const record = await rt.core.store.get(flowId);
+    if (!record) throw new FlowNotFoundError(flowId);
+    return pick(flows, file, record.flowName, ` (the flow of ${flowId})`);
+  };
+  return withModuleRuntime(args, env, io, flowId, flowOf, async (rt, _seen, flow) => {
     if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying", cancel: "Cancelling" }[command]} ${flowId} (${flow.name})`);
     if (command === "cancel") {
       const op = await rt.cancelFlow(flow, flowId);
@@ -89,7 +93,7 @@ export async function carryOnCommand(command: CarryOnCommand, args: ParsedArgs, 
 export async function workCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
   const file = args.positionals[1]!;
   await loadFlows(file);
-  return withModuleRuntime(args, env, io, undefined, async (rt, seen) => {
+  return withModuleRuntime(args, env, io, undefined, async () => undefined, async (rt, seen) => {
     const flows = await settle(rt, seen);
     const summary = json(args)
       ? JSON.stringify({ flows: flows.map((r) => ({ id: r.id, flowName: r.flowName, status: r.status })) })
@@ -115,25 +119,28 @@ function stopped(r: FlowRecord): boolean {
 }
 
 /**
- * Opens the embedded runtime (recovering the loaded module's flows), prints events as they happen (the
+ * Opens the embedded runtime (after `check`, recovering the loaded module's flows), prints events as they happen (the
  * followed flow's plainly, others' after their id), runs `body` with the ids of the flows that ran here,
  * then lets due work finish before printing the body's summary last.
  */
-async function withModuleRuntime(
+async function withModuleRuntime<T>(
   args: ParsedArgs,
   env: NodeJS.ProcessEnv,
   io: CommandIO,
   followed: string | undefined,
-  body: (rt: EmbeddedRuntime, seen: ReadonlySet<string>) => Promise<Pick<FollowResult, "exitCode" | "summary">>,
+  check: (rt: EmbeddedRuntime) => Promise<T>,
+  body: (rt: EmbeddedRuntime, seen: ReadonlySet<string>, checked: T) => Promise<Pick<FollowResult, "exitCode" | "summary">>,
 ): Promise<number> {
   const seen = new Set<string>();
-  const rt = await openModuleRuntime(args, env, (e) => {
+  const onEvent = (e: FlowEvent) => {
     seen.add(e.flowId);
     if (!json(args)) io.print(e.flowId === followed ? `  ${formatEvent(e)}` : `  ${e.flowId} ${formatEvent(e)}`);
-  });
+  };
+  let checked: T | undefined;
+  const rt = await openModuleRuntime(args, env, onEvent, async (r) => void (checked = await check(r)));
   let result: Pick<FollowResult, "exitCode" | "summary">;
   try {
-    result = await body(rt, seen);
+    result = await body(rt, seen, checked as T);
   } finally {
     // Also after an error: closing while a recovered flow runs a step would leave it to wait out its lease.
     await rt.idle();

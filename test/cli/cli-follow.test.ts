@@ -132,4 +132,12 @@ describe("carrying a flow on after resume or retry from the command line", () =>
     expect(cancelled.out).toContain("cancel: book-2 is now cancelled.");
     expect(compensated("book-2")).toBe(true);
   });
+
+  it("refuses a --module that does not define the flow, before anything runs or changes", () => {
+    expect(cli.run("run", examples, "approveOrder", order("m"), "--id", "wrong-module").code).toBe(4);
+    const r = cli.run("resume", "wrong-module", '{"approved":true}', "--module", flaky);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/defines no flow named "approveOrder" \(the flow of wrong-module\)\. It defines: flakyStep/);
+    expect(status("wrong-module")).toBe("waiting");
+  });
 });
