@@ -1,99 +1,52 @@
 /**
- * The CLI's commands over a runtime: run, list, show, history, resume, pause, continue, cancel, retry,
- * delete. Each returns an exit code; errors from the runtime are typed and printed with their code.
+ * The CLI's commands that read or change flows without loading their code: list, show, history, resume,
+ * pause, continue, cancel, retry, delete, purge. Each returns an exit code; errors from the runtime are
+ * typed and printed with their code. A change that leaves a flow to run says which command runs it on.
  */
-import { createInterface } from "node:readline/promises";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { isFlow, registeredFlows, type Flow } from "../flow.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { Operation } from "../engine/operation.js";
 import type { FlowStatus } from "../schemas.js";
 import { FLOW_STATUSES } from "../schemas.js";
 import type { FlowRuntime } from "../runtime/runtime.js";
 import { purgeFinishedFlows } from "../runtime/retention.js";
-import { flag, flags, parseJsonArg, UsageError, type ParsedArgs } from "./args.js";
+import { flag, intFlag, parseJsonArg, secondsFlag, type ParsedArgs } from "./args.js";
+import { storeFlags } from "./backend.js";
+import { EXIT } from "./follow-flow.js";
 import { formatDetails, formatList } from "./format.js";
-import { EXIT, runFlowLocally } from "./run-flow.js";
-
-export interface CommandIO {
-  print: (line: string) => void;
-  stdinIsTTY: boolean;
-}
-
-export async function loadFlows(file: string): Promise<Flow[]> {
-  if (/\.(c|m)?ts$/.test(file)) {
-    throw new UsageError(`${file} is TypeScript: compile it first (tsc) and pass the .js file, or run: node --import tsx $(which firestep) run ${file} ...`);
-  }
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`Could not load ${file}: ${(e as Error).message}`);
-  }
-  const found = Object.values(mod).flatMap((v) => (isFlow(v) ? [v] : isFlow((v as { flow?: unknown } | null)?.flow) ? [(v as { flow: Flow }).flow] : []));
-  return found.length ? found : registeredFlows();
-}
-
-export async function runCommand(rt: FlowRuntime, args: ParsedArgs, io: CommandIO): Promise<number> {
-  const [, file, flowName, inputText] = args.positionals;
-  if (!file || !flowName) throw new UsageError("usage: firestep run <file.js> <flowName> [inputJson] [--answer JSON]... [--id FLOW_ID]");
-  const flows = await loadFlows(file);
-  const flow = flows.find((f) => f.name === flowName);
-  if (!flow) throw new UsageError(`${file} defines no flow named "${flowName}". It defines: ${flows.map((f) => f.name).join(", ") || "none"}.`);
-  const json = flag(args, "json") === "true";
-  const rl = io.stdinIsTTY && !json ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
-  try {
-    const { exitCode } = await runFlowLocally({
-      runtime: rt,
-      flow,
-      input: parseJsonArg("The input", inputText ?? flag(args, "input")),
-      answers: flags(args, "answer"),
-      ...(rl ? { prompt: (q: string) => rl.question(q) } : {}),
-      print: io.print,
-      json,
-      ...(flag(args, "id") ? { flowId: flag(args, "id")! } : {}),
-    });
-    return exitCode;
-  } finally {
-    rl?.close();
-  }
-}
+import { commandLine } from "./hints.js";
+import type { CommandIO } from "./module-commands.js";
 
 export async function controlCommand(rt: FlowRuntime, command: string, args: ParsedArgs, io: CommandIO): Promise<number> {
   const json = flag(args, "json") === "true";
   const out = (human: string, data: unknown) => io.print(json ? JSON.stringify(data, null, 2) : human);
-  const id = args.positionals[1];
-  const needId = () => {
-    if (!id) throw new UsageError(`usage: firestep ${command} <flowId>${command === "resume" ? " <payloadJson> [--step NAME]" : ""}`);
-    return id;
-  };
+  const id = args.positionals[1]!;
   switch (command) {
     case "list": {
       const status = flag(args, "status");
-      if (status && !FLOW_STATUSES.includes(status as FlowStatus)) throw new UsageError(`--status must be one of ${FLOW_STATUSES.join(", ")}.`);
-      const limit = flag(args, "limit") ? Number(flag(args, "limit")) : 50;
+      if (status !== undefined && !FLOW_STATUSES.includes(status as FlowStatus)) throw new InvalidArgumentError(`--status takes one of ${FLOW_STATUSES.join(", ")}; got ${JSON.stringify(status)}.`);
       const page = await rt.listFlows({
         ...(flag(args, "flow") ? { flowName: flag(args, "flow")! } : {}),
         ...(status ? { status: status as FlowStatus } : {}),
-        limit,
+        limit: intFlag(args, "limit", 1, 1000) ?? 50,
         ...(flag(args, "cursor") ? { cursor: flag(args, "cursor")! } : {}),
       });
       out(formatList(page.flows) + (page.cursor ? `\n(more: --cursor ${page.cursor})` : ""), page);
       return EXIT.ok;
     }
     case "show": {
-      const d = await rt.getFlow(needId());
+      const d = await rt.getFlow(id);
       out(formatDetails(d), { operation: d.operation, record: d.record, steps: d.steps, history: d.history });
       return EXIT.ok;
     }
     case "history": {
-      const h = await rt.getFlowHistory(undefined, needId());
+      const h = await rt.getFlowHistory(undefined, id);
       out(h.map((e) => `${new Date(e.at).toISOString()}  ${e.type}${e.step ? ` "${e.step}"` : ""}${e.detail ? ` - ${e.detail}` : ""}`).join("\n"), h);
       return EXIT.ok;
     }
     case "resume": {
       const payload = parseJsonArg("The payload", args.positionals[2]);
-      const op = await rt.resumeFlow(undefined, needId(), payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
-      out(`Resumed ${id}; it is ${op.metadata.status}.`, op);
+      const op = await rt.resumeFlow(undefined, id, payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
+      out(`Resumed ${id}; it is now ${op.metadata.status}.${carryOnHint(op, args)}`, op);
       return EXIT.ok;
     }
     case "pause":
@@ -101,24 +54,38 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
     case "cancel":
     case "retry": {
       const call = { pause: rt.pauseFlow, continue: rt.continueFlow, cancel: rt.cancelFlow, retry: rt.retryFlow }[command];
-      const op = await call(undefined, needId());
-      out(`${command}: ${id} is now ${op.metadata.status}.`, op);
+      const op = await call(undefined, id);
+      out(`${command}: ${id} is now ${op.metadata.status}.${command === "pause" ? "" : carryOnHint(op, args)}`, op);
       return EXIT.ok;
     }
     case "delete": {
-      await rt.deleteFlow(undefined, needId());
+      await rt.deleteFlow(undefined, id);
       out(`Deleted ${id}.`, { deleted: id });
       return EXIT.ok;
     }
     case "purge": {
-      const age = Number(flag(args, "older-than"));
-      if (!flag(args, "older-than") || !(age >= 0)) throw new UsageError("usage: firestep purge --older-than SECONDS [--flow NAME]");
+      const age = secondsFlag(args, "older-than");
+      if (age === undefined) throw new InvalidArgumentError("usage: firestep purge --older-than SECONDS [--flow NAME]");
       const result = await purgeFinishedFlows(rt, { finishedOlderThanSeconds: age, ...(flag(args, "flow") ? { flowName: flag(args, "flow")! } : {}) });
       out(`Deleted ${result.deleted} finished flows (of ${result.scanned} scanned).`, result);
       return EXIT.ok;
     }
     default:
-      throw new UsageError(`Unknown command "${command}". Run firestep --help.`);
+      throw new InvalidArgumentError(`Unknown command "${command}". Run firestep --help.`);
   }
 }
 
+/**
+ * These commands do not load flow code, so they enqueue nothing: a flow they leave to run (now, or when
+ * its timer is due) waits for a command that loads its module.
+ */
+function carryOnHint(op: Operation, args: ParsedArgs): string {
+  if (op.metadata.status !== "scheduled" && op.metadata.wakeAt === undefined) return "";
+  const flowName = op.metadata.flowName;
+  const what = op.metadata.status === "cancelled" ? "Its compensations have not run" : "Nothing runs it";
+  return (
+    `\n${what} yet: this command did not load the code of flow "${flowName}".` +
+    `\nCarry it on with: ${["firestep work <file.js>", commandLine(storeFlags(args))].filter(Boolean).join(" ")}` +
+    `   (<file.js>: the compiled module that defines ${flowName}; or add --module <file.js> to this command next time)`
+  );
+}

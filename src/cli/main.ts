@@ -1,22 +1,35 @@
 /** The `firestep` command line: run flows locally and steer flows in any store. */
-import { isFirestepError } from "../errors.js";
-import { parseArgs, UsageError } from "./args.js";
-import { openRuntime } from "./backend.js";
-import { controlCommand, runCommand } from "./commands.js";
-import { EXIT } from "./run-flow.js";
+import { InvalidArgumentError, isFirestepError } from "../errors.js";
+import { checkArgs, flag, parseArgs } from "./args.js";
+import { openControlRuntime } from "./backend.js";
+import { controlCommand } from "./commands.js";
+import { EXIT } from "./follow-flow.js";
+import { carryOnCommand, runCommand, workCommand } from "./module-commands.js";
 
 const HELP = `firestep - durable, step-memoized flows
 
 Usage:
   firestep run <file.js> <flowName> [inputJson] [--answer JSON]... [--id FLOW_ID]
-      Runs a flow on the embedded runtime in this process, printing steps as they run.
-      Interrupts are answered from --answer values in order, else asked at the prompt.
+      Runs a flow on the embedded runtime in this process, printing steps as they run, until it
+      finishes, is paused, or waits for an interrupt. Interrupts are answered from --answer values in
+      order, else asked at the prompt (Ctrl+D leaves the flow waiting).
+  firestep work <file.js>
+      Carries on the flows of that module that are due (resumed, retried, woken) to their next
+      suspension or end, then exits.
   firestep list [--flow NAME] [--status STATUS] [--limit N] [--cursor C]
   firestep show <flowId>          status, steps and history
   firestep history <flowId>
-  firestep resume <flowId> <payloadJson> [--step NAME]
-  firestep pause|continue|cancel|retry|delete <flowId>
+  firestep resume <flowId> <payloadJson> [--step NAME] [--module FILE.js [--answer JSON]...]
+  firestep continue|retry <flowId> [--module FILE.js [--answer JSON]...]
+      With --module, the flow then runs on in this process, as with run. Without it the change is
+      recorded and the flow runs on at the next command that loads its module (run, work, --module).
+  firestep cancel <flowId> [--module FILE.js]
+      Compensations of the steps it ran run in this process with --module, else at the next
+      command that loads its module.
+  firestep pause|delete <flowId>
   firestep purge --older-than SECONDS [--flow NAME]   delete finished flows older than that
+
+A command that loads a module (run, work, --module) also carries on that module's due flows.
 
 Store (every command):
   --dir DIR                 embedded file store (default: $FIRESTEP_DIR or ./.firestep)
@@ -24,8 +37,9 @@ Store (every command):
                             $FIRESTORE_EMULATOR_HOST; --collection NAME)
   --json                    machine-readable output
 
-Exit codes: 0 ok, 1 the flow failed or was cancelled, 2 usage error, 3 rejected (bad state,
-bad payload, not found), 4 the flow is waiting for an interrupt.
+Exit codes: 0 ok, 1 the flow failed or was cancelled, 2 usage error (nothing was done), 3 rejected
+(bad state, bad payload, not found; nothing was changed), 4 the flow is waiting for an interrupt,
+5 the flow was paused.
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (l: string) => void = (l) => console.log(l)): Promise<number> {
@@ -36,15 +50,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       print(HELP);
       return command || args.flags.has("help") ? EXIT.ok : EXIT.usage;
     }
-    const rt = await openRuntime(args, env, command === "run");
+    checkArgs(command, args);
+    const io = { print, stdinIsTTY: Boolean(process.stdin.isTTY) };
+    if (command === "run") return await runCommand(args, env, io);
+    if (command === "work") return await workCommand(args, env, io);
+    if (command === "resume" || command === "continue" || command === "retry" || command === "cancel") {
+      if (flag(args, "module") !== undefined) return await carryOnCommand(command, args, env, io);
+      if (args.flags.has("answer")) throw new InvalidArgumentError(`--answer needs --module FILE.js: without the flow's code, firestep ${command} cannot run the flow on to its next interrupt.`);
+    }
+    const rt = await openControlRuntime(args, env);
     try {
-      const io = { print, stdinIsTTY: Boolean(process.stdin.isTTY) };
-      return command === "run" ? await runCommand(rt, args, io) : await controlCommand(rt, command, args, io);
+      return await controlCommand(rt, command, args, io);
     } finally {
       await rt.close();
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    // INVALID_ARGUMENT: something on the command line is malformed (the CLI's own checks, or the runtime's).
+    if (isFirestepError(e) && e.code === "INVALID_ARGUMENT") {
       console.error(`firestep: ${e.message}`);
       return EXIT.usage;
     }
@@ -55,4 +77,3 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     throw e;
   }
 }
-

@@ -1,7 +1,8 @@
 /**
  * The embedded runtime: the engine with a local task queue in this process, on any store (files by
  * default). On start it re-arms every flow that was due, sleeping, retrying, polling, or running under a
- * lease that has expired, so a restarted process picks up where the last one stopped.
+ * lease that has expired, or cancelled with compensations still to run, so a restarted process picks up
+ * where the last one stopped.
  */
 import { InvalidArgumentError } from "../errors.js";
 import { createLocalQueue } from "../queues/local-queue.js";
@@ -66,13 +67,17 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
   };
 }
 
-/** Enqueues a wake-up for every unfinished flow that a timer or an expired lease should wake. */
+/**
+ * Enqueues a wake-up for every unfinished flow that a timer or an expired lease should wake, and for every
+ * cancelled flow whose compensations have not run yet (cancelling records them; a delivery runs them).
+ */
 export async function recover(rt: FlowRuntime): Promise<number> {
   let armed = 0;
   let cursor: string | undefined;
   do {
-    const page = await rt.listFlows({ status: ["scheduled", "running", "waiting"], limit: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await rt.listFlows({ status: ["scheduled", "running", "waiting", "cancelled"], limit: 1000, ...(cursor ? { cursor } : {}) });
     for (const r of page.flows) {
+      if (r.status === "cancelled" && !r.compensating) continue;
       if (!knows(rt, r.flowName)) continue;
       const at = r.status === "running" ? (r.lease?.until ?? rt.core.clock.now()) : r.wakeAt;
       if (at === undefined) continue;

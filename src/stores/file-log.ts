@@ -17,6 +17,7 @@
 import { z } from "zod";
 import { CorruptRecordError, formatIssues } from "../errors.js";
 import { deepFreeze, jsonCopy } from "../json-value.js";
+import { flowIdOfFileName } from "./file-names.js";
 import { HISTORY_LIMIT } from "../ports.js";
 import { FlowRecordSchema, HistoryEventSchema, parseStored, StepRecordSchema, type FlowRecord, type HistoryEvent, type StepRecord } from "../schemas.js";
 
@@ -153,7 +154,7 @@ function readRecord(log: FlowLog, line: LogLine, validate: boolean): FlowRecord 
   const raw = whole !== null && typeof whole === "object" && !("input" in whole) ? { ...whole, input: undefined } : whole;
   if (!validate) return raw as FlowRecord;
   const where = `record (${log.file}, rev ${line.rev})`;
-  const record = parseStored(FlowRecordSchema, raw, log.id ?? log.file, where);
+  const record = parseStored(FlowRecordSchema, raw, flowIdOf(log), where);
   log.id ??= record.id;
   if (record.id !== log.id) throw corrupt(log, where, `it belongs to flow "${record.id}"`);
   if (record.rev !== line.rev) throw corrupt(log, where, `its rev ${record.rev} differs from the line's rev ${line.rev}`);
@@ -175,5 +176,10 @@ function appendEvents(log: FlowLog, events: unknown[], validate: boolean): void 
 }
 
 function corrupt(log: FlowLog, where: string, issues: string): CorruptRecordError {
-  return new CorruptRecordError(log.id ?? log.file, where, issues);
+  return new CorruptRecordError(flowIdOf(log), where, issues);
+}
+
+/** The flow a log belongs to, for errors: a listing reads logs before it knows their ids, so from the file's name. */
+function flowIdOf(log: FlowLog): string {
+  return log.id ?? flowIdOfFileName(log.file) ?? log.file;
 }

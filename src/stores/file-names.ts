@@ -36,6 +36,14 @@ export function flowFileName(id: string, generation: number): string {
   return `${flowStem(id)}@${generation}.log`;
 }
 
+/** The flow id a log file's name stands for, for messages; undefined for a hashed (very long) id or another name. */
+export function flowIdOfFileName(name: string): string | undefined {
+  const stem = /^([a-z0-9_%-]*)@\d+\.log$/.exec(name)?.[1];
+  if (stem === undefined) return undefined;
+  const bytes = stem.split(/(%[0-9a-f]{2})/).flatMap((part) => (part.startsWith("%") ? [Number.parseInt(part.slice(1), 16)] : [...Buffer.from(part, "utf8")]));
+  return Buffer.from(bytes).toString("utf8");
+}
+
 export const FLOW_FILE_PATTERN = /^[a-z0-9_%~-]*@\d+\.log$/;
 
 export const TEMP_PREFIX = ".tmp-";

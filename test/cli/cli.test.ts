@@ -39,7 +39,7 @@ describe("firestep CLI", () => {
     expect(JSON.parse(listed.out).flows.map((f: { id: string }) => f.id)).toContain("cli-order-1");
   });
 
-  it("stops with exit code 4 when an interrupt has no answer, and resume then finishes it on the next run", () => {
+  it("stops with exit code 4 when an interrupt has no answer; resume without a module then leaves it scheduled", () => {
     const input = JSON.stringify({ orderId: "cli-2", coolOffSeconds: 0, pollSeconds: 0 });
     const waiting = cli("run", examples, "approveOrder", input, "--id", "cli-order-2");
     expect(waiting.code).toBe(4);

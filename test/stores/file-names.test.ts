@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { FLOW_FILE_PATTERN, flowFileName, flowStem } from "../../src/stores/file-names.js";
+import { FLOW_FILE_PATTERN, flowFileName, flowIdOfFileName, flowStem } from "../../src/stores/file-names.js";
 
 /** The mapping as the file format defines it, byte by byte: files written under it must keep their names. */
 function reference(id: string): string {
@@ -21,6 +21,12 @@ describe("flow file names", () => {
     expect(flowStem("a".repeat(201))).toBe(`~${createHash("sha256").update("a".repeat(201)).digest("hex")}`);
     expect(flowFileName("x", 3)).toBe("x@3.log");
     expect(FLOW_FILE_PATTERN.test(flowFileName("Order.42", 0))).toBe(true);
+  });
+
+  it("reads the flow id back from a file name, for messages, except a hashed one", () => {
+    for (const id of ["done-1", "Order.42/a:b%", "é", "a".repeat(200)]) expect(flowIdOfFileName(flowFileName(id, 2))).toBe(id);
+    expect(flowIdOfFileName(flowFileName("a".repeat(201), 0))).toBeUndefined();
+    expect(flowIdOfFileName(".tmp-x")).toBeUndefined();
   });
 
   it("names every id as the byte-by-byte mapping does, plain or not", () => {
