@@ -24,6 +24,7 @@ export const STORE_FLAGS: Record<string, FlagSpec> = {
   backend: { value: "embedded|firestore" },
   project: { value: "PROJECT_ID" },
   collection: { value: "NAME" },
+  region: { value: "REGION" },
   json: {},
   help: {},
 };

@@ -16,7 +16,13 @@ import { formatDetails, formatList } from "./format.js";
 import { commandLine } from "./hints.js";
 import type { CommandIO } from "./module-commands.js";
 
-export async function controlCommand(rt: FlowRuntime, command: string, args: ParsedArgs, io: CommandIO): Promise<number> {
+export async function controlCommand(
+  rt: FlowRuntime,
+  command: string,
+  args: ParsedArgs,
+  io: CommandIO,
+  wakeUpsTo?: (flowName: string) => string,
+): Promise<number> {
   const json = flag(args, "json") === "true";
   const out = (human: string, data: unknown) => io.print(json ? JSON.stringify(data, null, 2) : human);
   const id = args.positionals[1]!;
@@ -46,7 +52,7 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
     case "resume": {
       const payload = parseJsonArg("The payload", args.positionals[2]);
       const op = await rt.resumeFlow(undefined, id, payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
-      out(`Resumed ${id}; it is now ${op.metadata.status}.${carryOnHint(op, args)}`, op);
+      out(`Resumed ${id}; it is now ${op.metadata.status}.${carryOnHint(op, args, wakeUpsTo)}`, op);
       return EXIT.ok;
     }
     case "pause":
@@ -55,7 +61,7 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
     case "retry": {
       const call = { pause: rt.pauseFlow, continue: rt.continueFlow, cancel: rt.cancelFlow, retry: rt.retryFlow }[command];
       const op = await call(undefined, id);
-      out(`${command}: ${id} is now ${op.metadata.status}.${command === "pause" ? "" : carryOnHint(op, args)}`, op);
+      out(`${command}: ${id} is now ${op.metadata.status}.${command === "pause" ? "" : carryOnHint(op, args, wakeUpsTo)}`, op);
       return EXIT.ok;
     }
     case "delete": {
@@ -76,12 +82,13 @@ export async function controlCommand(rt: FlowRuntime, command: string, args: Par
 }
 
 /**
- * These commands do not load flow code, so they enqueue nothing: a flow they leave to run (now, or when
- * its timer is due) waits for a command that loads its module.
+ * These commands do not load flow code. On Firestore the flow's wake-up went to its deployed function; on
+ * files nothing runs a flow they leave to run (now, or when its timer is due) until a command loads its module.
  */
-function carryOnHint(op: Operation, args: ParsedArgs): string {
+function carryOnHint(op: Operation, args: ParsedArgs, wakeUpsTo?: (flowName: string) => string): string {
   if (op.metadata.status !== "scheduled" && op.metadata.wakeAt === undefined) return "";
   const flowName = op.metadata.flowName;
+  if (wakeUpsTo) return `\nIts wake-up is enqueued to ${wakeUpsTo(flowName)}; the deployed function "${flowName}" runs it on.`;
   const what = op.metadata.status === "cancelled" ? "Its compensations have not run" : "Nothing runs it";
   return (
     `\n${what} yet: this command did not load the code of flow "${flowName}".` +

@@ -34,7 +34,9 @@ A command that loads a module (run, work, --module) also carries on that module'
 Store (every command):
   --dir DIR                 embedded file store (default: $FIRESTEP_DIR or ./.firestep)
   --backend firestore       use Firestore instead (--project ID or $GCLOUD_PROJECT; honours
-                            $FIRESTORE_EMULATOR_HOST; --collection NAME)
+                            $FIRESTORE_EMULATOR_HOST; --collection NAME); wake-ups go to the
+                            deployed task functions through Cloud Tasks, in --region REGION
+                            (or $FIRESTEP_REGION; default us-central1)
   --json                    machine-readable output
 
 Exit codes: 0 ok, 1 the flow failed or was cancelled, 2 usage error (nothing was done), 3 rejected
@@ -58,11 +60,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       if (flag(args, "module") !== undefined) return await carryOnCommand(command, args, env, io);
       if (args.flags.has("answer")) throw new InvalidArgumentError(`--answer needs --module FILE.js: without the flow's code, firestep ${command} cannot run the flow on to its next interrupt.`);
     }
-    const rt = await openControlRuntime(args, env);
+    const { runtime, wakeUpsTo } = await openControlRuntime(args, env);
     try {
-      return await controlCommand(rt, command, args, io);
+      return await controlCommand(runtime, command, args, io, wakeUpsTo);
     } finally {
-      await rt.close();
+      await runtime.close();
     }
   } catch (e) {
     // INVALID_ARGUMENT: something on the command line is malformed (the CLI's own checks, or the runtime's).
