@@ -3,6 +3,12 @@ import type { FlowEvent } from "../runtime/runtime-core.js";
 import type { FlowDetails } from "../runtime/runtime.js";
 import type { FlowRecord } from "../schemas.js";
 
+/** A wait's end as ISO time; older versions could store one past what a Date holds, which must not stop a listing. */
+function until(ms: number): string {
+  const d = new Date(ms);
+  return Number.isFinite(d.getTime()) ? d.toISOString() : `${ms} ms (not a date)`;
+}
+
 export function describeWait(r: FlowRecord): string {
   if (r.status === "paused") return `paused (was ${r.pausedFrom ?? "scheduled"})`;
   if (!r.waits.length) return r.status;
@@ -10,13 +16,13 @@ export function describeWait(r: FlowRecord): string {
     .map((w) => {
       switch (w.kind) {
         case "interrupt":
-          return `interrupt "${w.name}"${w.until ? ` until ${new Date(w.until).toISOString()}` : ""}`;
+          return `interrupt "${w.name}"${w.until ? ` until ${until(w.until)}` : ""}`;
         case "signal":
-          return `signal "${w.name}"${w.until ? ` until ${new Date(w.until).toISOString()}` : ""}`;
+          return `signal "${w.name}"${w.until ? ` until ${until(w.until)}` : ""}`;
         case "flows":
           return `flows ${w.flowIds.join(", ")}`;
         default:
-          return `${w.kind} "${w.step}" until ${new Date(w.until).toISOString()}`;
+          return `${w.kind} "${w.step}" until ${until(w.until)}`;
       }
     })
     .join("; ");
