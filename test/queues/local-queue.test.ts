@@ -87,6 +87,48 @@ describe("local queue", () => {
     expect(q.pending()).toBe(0);
   });
 
+  it("gives up on a handler that fails 1 + maxRetries times, backing off from 100 ms, doubling, up to a minute; onDrop gets the task and the last error, and its key is forgotten", async () => {
+    const clock = createFakeClock(0);
+    const dropped: Array<[WakeTask, unknown]> = [];
+    const q = createLocalQueue({ clock, maxRetries: 11, onDrop: (t, e) => void dropped.push([t, e]) });
+    const calls: number[] = [];
+    q.listen(async () => {
+      calls.push(clock.now());
+      throw new Error(`store down (call ${calls.length})`);
+    });
+    const doomed = task("doomed", 0);
+    await q.enqueue({ task: doomed, dedupeKey: "doomed" });
+    await clock.advance(60 * 60_000);
+    await q.idle();
+    expect(calls.slice(1).map((at, i) => at - calls[i]!)).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 60_000]);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]![0]).toEqual(doomed);
+    expect(dropped[0]![1]).toMatchObject({ message: "store down (call 12)" });
+    expect(q.pending()).toBe(0);
+    // Forgotten: the same key is delivered again.
+    await q.enqueue({ task: doomed, dedupeKey: "doomed" });
+    await clock.advance(1);
+    expect(calls).toHaveLength(13);
+    await q.close?.();
+  });
+
+  it("retries a failing handler 10 times by default before dropping the task", async () => {
+    const clock = createFakeClock(0);
+    const dropped: WakeTask[] = [];
+    const q = createLocalQueue({ clock, onDrop: (t) => void dropped.push(t) });
+    let calls = 0;
+    q.listen(async () => {
+      calls++;
+      throw new Error("store down");
+    });
+    await q.enqueue({ task: task("x", 0), dedupeKey: "x" });
+    await clock.advance(60 * 60_000);
+    await q.idle();
+    expect(calls).toBe(11);
+    expect(dropped.map((t) => t.flowId)).toEqual(["x"]);
+    await q.close?.();
+  });
+
   it("runs at most maxConcurrent handlers at once (100 by default); the others start in order as slots free up", async () => {
     for (const [limit, tasks] of [[3, 10], [undefined, DEFAULT_MAX_CONCURRENT + 20]] as const) {
       const clock = createFakeClock(0);

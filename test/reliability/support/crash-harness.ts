@@ -18,8 +18,12 @@ const DIST = join(process.env.FIRESTEP_DIST ?? join(import.meta.dirname, "..", "
 
 export type Backend = "file" | "firestore";
 export type QueueMode = "durable" | "local";
-/** A labelled boundary the child kills itself at ("claim:2:after", "effect:3", ...), or a kill from outside after a delay. */
-export type Kill = { at: string } | { afterMs: number };
+/**
+ * A labelled boundary the child kills itself at ("claim:2:after", "effect:3", ...), or a kill from outside:
+ * after a delay, or once the child has reported that many step side effects in this run (a moment that
+ * falls wherever the child got to meanwhile, yet one every run reaches, however fast the machine).
+ */
+export type Kill = { at: string } | { afterMs: number } | { afterEffects: number };
 
 export interface Schedule {
   name: string;
@@ -48,6 +52,9 @@ export function assertBuilt(): void {
   expect(existsSync(DIST), `${DIST} is missing: run \`npm run build\` (npm test does it first)`).toBe(true);
 }
 
+/** What the child prints for each step side effect it logs (start, done or fail). */
+const SIDE_EFFECT_LINE = "side-effect\n";
+
 interface ChildExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -55,15 +62,21 @@ interface ChildExit {
   err: string;
 }
 
-function runChild(env: Record<string, string>, killAfterMs: number | undefined, timeoutMs: number): Promise<ChildExit> {
+function runChild(env: Record<string, string>, kill: Kill | undefined, timeoutMs: number): Promise<ChildExit> {
   const proc = spawn(process.execPath, [CHILD], { env: { ...process.env, METADATA_SERVER_DETECTION: "none", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
+  let killed = false;
   const guard = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   proc.stdout!.on("data", (d: Buffer) => {
     const first = !out.includes("ready\n");
     out += d;
-    if (first && out.includes("ready\n") && killAfterMs !== undefined) setTimeout(() => proc.kill("SIGKILL"), killAfterMs);
+    if (first && out.includes("ready\n") && kill && "afterMs" in kill) setTimeout(() => proc.kill("SIGKILL"), kill.afterMs);
+    if (kill && "afterEffects" in kill && !killed) {
+      // Counted over all the output: a line may come in two chunks.
+      killed = out.split(SIDE_EFFECT_LINE).length - 1 >= kill.afterEffects;
+      if (killed) proc.kill("SIGKILL");
+    }
   });
   proc.stderr!.on("data", (d: Buffer) => (err += d));
   return new Promise((resolve) =>
@@ -101,9 +114,9 @@ export async function runSchedule(s: Schedule, ctx: HarnessContext): Promise<Sch
   let finished = false;
   for (const kill of s.kills) {
     runs++;
-    const exit = await runChild({ ...env, KILL_AT: "at" in kill ? kill.at : "" }, "afterMs" in kill ? kill.afterMs : undefined, 60_000);
+    const exit = await runChild({ ...env, KILL_AT: "at" in kill ? kill.at : "" }, kill, 60_000);
     if (exit.signal === "SIGKILL") {
-      killedAt.push("at" in kill ? kill.at : `after ${kill.afterMs} ms`);
+      killedAt.push("at" in kill ? kill.at : "afterMs" in kill ? `after ${kill.afterMs} ms` : `after ${kill.afterEffects} side effects`);
       continue;
     }
     expect(exit.code, `[${s.name}] a run killed at ${JSON.stringify(kill)} failed instead:\n${exit.err}`).toBe(0);
