@@ -102,5 +102,9 @@ export interface LocalTaskQueue extends TaskQueue {
 export interface Clock {
   now(): number;
   /** Calls `fn` after `ms` of this clock's time; returns a function that cancels it. */
-  setTimer(ms: number, fn: () => void): () => void;
+  /**
+   * Calls `fn` after `ms`; returns a cancel. A real clock lets a timer for later not keep the process
+   * alive unless `keepAlive` (a running step's timeout: work in progress).
+   */
+  setTimer(ms: number, fn: () => void, options?: { keepAlive?: boolean }): () => void;
 }

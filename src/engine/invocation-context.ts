@@ -18,6 +18,8 @@ import type { Flow } from "../flow.js";
 /** What the engine needs from the runtime while a flow runs. */
 export interface InvocationIO {
   now(): number;
+  /** Calls `fn` after `ms` on the runtime's clock (step timeouts); returns a cancel. Default: real time. */
+  setTimer?(ms: number, fn: () => void): () => void;
   /**
    * Makes completed steps durable; resolves only once they are stored. `valueBytes`, when known, is the
    * size of the steps' values as JSON: steps completing together may then be stored by one write.

@@ -159,7 +159,7 @@ function executeStep<T>(
     result =
       opts.timeoutSeconds === undefined
         ? inStepScope(x.scope, fn, { attempt, signal: NEVER_ABORTED })
-        : inStepScope(x.scope, (s: number) => withTimeout(opts.name, s, (signal) => fn({ attempt, signal })), opts.timeoutSeconds);
+        : inStepScope(x.scope, (s: number) => withTimeout(ctx.io.setTimer ?? setLongTimeout, opts.name, s, (signal) => fn({ attempt, signal })), opts.timeoutSeconds);
   } catch (e) {
     result = Promise.reject(e);
   }
@@ -269,11 +269,17 @@ function isThenable<T>(v: Promise<T> | T): v is Promise<T> {
 /** A signal that never aborts, shared by every step without a timeout (one AbortController per step costs). */
 const NEVER_ABORTED = new AbortController().signal;
 
-async function withTimeout<T>(step: string, seconds: number, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+/** `setTimer` is the runtime's clock, so a test runner's fake clock times a step out as it does a sleep. */
+async function withTimeout<T>(
+  setTimer: (ms: number, fn: () => void) => () => void,
+  step: string,
+  seconds: number,
+  fn: (signal: AbortSignal) => Promise<T> | T,
+): Promise<T> {
   const controller = new AbortController();
   let cancel = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    cancel = setLongTimeout(seconds * 1000, () => {
+    cancel = setTimer(seconds * 1000, () => {
       const e = new StepTimeoutError(step, seconds);
       controller.abort(e);
       reject(e);

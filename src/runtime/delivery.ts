@@ -103,6 +103,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
   };
   const io: InvocationIO = {
     now: () => core.clock.now(),
+    setTimer: (ms, fn) => core.clock.setTimer(ms, fn, { keepAlive: true }),
     maxValueBytes: core.store.maxValueBytes,
     readFlows: (ids) => Promise.all(ids.map((id) => core.store.get(id))),
     emit: (e) => core.publish(writer.record, e),

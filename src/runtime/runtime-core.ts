@@ -44,7 +44,7 @@ export interface RuntimeOptions {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer: (ms, fn) => setLongTimeout(ms, fn, { unref: ms > 0 }),
+  setTimer: (ms, fn, options) => setLongTimeout(ms, fn, { unref: ms > 0 && !options?.keepAlive }),
 };
 
 export class RuntimeCore {

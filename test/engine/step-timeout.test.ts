@@ -1,17 +1,15 @@
 /**
  * A step's `timeoutSeconds`: each attempt fails with STEP_TIMEOUT once that many seconds have passed,
  * its `signal` aborts with that error, and the step's retry policy decides what follows. The step timer
- * is a plain timer of this process (not the runtime's clock), so these tests fake setTimeout alone.
+ * runs on the runtime's clock, so the test runtime's fake clock times a step out as it does a sleep.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineFlow, run } from "../../src/index.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
 
 let t: TestRuntime | undefined;
-beforeEach(() => void vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }));
 afterEach(async () => {
-  vi.useRealTimers();
   await t?.close();
   t = undefined;
 });
@@ -36,11 +34,11 @@ describe("a step's timeoutSeconds", () => {
     await until(() => signals.length === 1);
     const signal = signals[0]!;
 
-    await vi.advanceTimersByTimeAsync(4_999);
+    await t.clock.advance(4_999);
     expect(signal.aborted).toBe(false);
     expect((await h.record()).status).toBe("running");
 
-    await vi.advanceTimersByTimeAsync(1);
+    await t.clock.advance(1);
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toMatchObject({ code: "STEP_TIMEOUT" });
     const op = await h.settle();
@@ -53,17 +51,18 @@ describe("a step's timeoutSeconds", () => {
 
   it("retries a timed-out attempt by the step's retry policy, giving the next attempt a fresh signal and its own timeout", async () => {
     const signals: AbortSignal[] = [];
+    let finish = (_: string) => {};
     const flow = defineFlow({ name: "stepTimeoutRetried", input: z.void(), output: z.string() }, async () =>
       run({ name: "slowOnce", timeoutSeconds: 2, retryConfig: { maxAttempts: 2, minBackoffSeconds: 1 } }, ({ attempt, signal }) => {
         signals.push(signal);
         if (attempt === 1) return new Promise<string>(() => {});
-        return new Promise<string>((resolve) => setTimeout(() => resolve(`done on attempt ${attempt}`), 1_500));
+        return new Promise<string>((resolve) => (finish = resolve));
       }),
     );
     t = createTestRuntime();
     const h = await t.start(flow, undefined);
     await until(() => signals.length === 1);
-    await vi.advanceTimersByTimeAsync(2_000);
+    await t.clock.advance(2_000);
     expect(signals[0]!.aborted).toBe(true);
     await t.runtime.idle();
     const waiting = await h.record();
@@ -72,7 +71,9 @@ describe("a step's timeoutSeconds", () => {
 
     await t.clock.advance(1_000); // the back-off, on the runtime's clock
     await until(() => signals.length === 2);
-    await vi.advanceTimersByTimeAsync(1_500); // within the second attempt's 2 s
+    await t.clock.advance(1_500); // within the second attempt's 2 s
+    expect(signals[1]!.aborted).toBe(false);
+    finish("done on attempt 2");
     const op = await h.settle();
     expect(op.result).toEqual({ response: "done on attempt 2" });
     expect(signals[1]!.aborted).toBe(false);
