@@ -10,6 +10,7 @@ const FIRESTEP_ERROR = Symbol.for("firestep.error");
 export const ERROR_CODES = [
   "INVALID_INPUT",
   "INVALID_OUTPUT",
+  "INVALID_QUERY_RESULT",
   "INVALID_PAYLOAD",
   "INVALID_ARGUMENT",
   "INVALID_STEP_NAME",
@@ -103,7 +104,19 @@ export class UnstorableValueError extends FirestepError {
       `${subject ?? `Step "${step}" returned a value that`} cannot be stored faithfully: ${why} at ${path}. ` +
         `${subject ? "Use" : "Return"} plain JSON (objects, arrays, strings, finite numbers, booleans, null, undefined); ` +
         `convert it first (e.g. date.toISOString(), String(bigint), Object.fromEntries(map)).`,
-      { details: { step, path } },
+      { details: { step, path, why } },
+    );
+  }
+}
+
+/** A query's handler returned what JSON cannot carry, so it cannot be answered over HTTP or printed as JSON. */
+export class InvalidQueryResultError extends FirestepError {
+  constructor(flowId: string, query: string, path: string, why: string) {
+    super(
+      "INVALID_QUERY_RESULT",
+      `Query "${query}" of flow "${flowId}" returned a value JSON cannot carry: ${why} at ${path}. ` +
+        `Fix the query's handler in the flow's definition to return plain JSON (e.g. date.toISOString(), String(bigint), Object.fromEntries(map)).`,
+      { details: { flowId, query, path } },
     );
   }
 }

@@ -54,6 +54,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   continue: { usage: "firestep continue <flowId> [--module FILE.js [--answer JSON]...]", positionals: one, flags: carryOn },
   retry: { usage: "firestep retry <flowId> [--module FILE.js [--answer JSON]...]", positionals: one, flags: carryOn },
+  // --module is required by both (checked before anything is loaded): the signal's schema and the query's handler are the flow's code.
+  signal: {
+    usage: "firestep signal <flowId> <signal> [payloadJson] --module FILE.js [--answer JSON]...",
+    positionals: { min: 2, max: 3 },
+    flags: carryOn,
+  },
+  query: { usage: "firestep query <flowId> <query> --module FILE.js", positionals: { min: 2, max: 2 }, flags: { module: carryOn.module! } },
   pause: { usage: "firestep pause <flowId>", positionals: one, flags: {} },
   cancel: { usage: "firestep cancel <flowId> [--module FILE.js]", positionals: one, flags: { module: carryOn.module! } },
   delete: { usage: "firestep delete <flowId>", positionals: one, flags: {} },

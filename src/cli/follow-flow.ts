@@ -1,7 +1,7 @@
 /**
  * Follows one flow running in this process until it stops: answers its interrupts from --answer values
  * or, on a terminal, from the prompt, and says how it stopped, with the exit code and a command that
- * carries it on from there.
+ * carries it on from there. A wait for a signal stops it too: only another command can send one.
  */
 import { isFirestepError } from "../errors.js";
 import type { Flow } from "../flow.js";
@@ -10,7 +10,7 @@ import type { FlowRuntime } from "../runtime/runtime.js";
 
 export const EXIT = { ok: 0, flowFailed: 1, usage: 2, rejected: 3, waiting: 4, paused: 5 } as const;
 
-export type CarryOnCommand = "resume" | "continue" | "retry" | "cancel";
+export type CarryOnCommand = "resume" | "continue" | "retry" | "cancel" | "signal";
 
 export interface FollowOptions {
   runtime: FlowRuntime;
@@ -22,8 +22,8 @@ export interface FollowOptions {
   prompt?: (question: string) => Promise<string | undefined>;
   print: (line: string) => void;
   json: boolean;
-  /** The command line that carries this flow on with `command`, as a user can type it. */
-  hint: (command: CarryOnCommand) => string;
+  /** The command line that carries this flow on with `command` (for "signal": sending `signal`), as a user can type it. */
+  hint: (command: CarryOnCommand, signal?: string) => string;
 }
 
 export interface FollowResult {
@@ -47,6 +47,8 @@ export async function followFlow(o: FollowOptions): Promise<FollowResult> {
       return stopped(EXIT.flowFailed, `Failed: ${error}\nRetry it with: ${o.hint("retry")}`);
     }
     if (state.metadata.status === "paused") return stopped(EXIT.paused, `Flow ${flowId} was paused; continue it with: ${o.hint("continue")}`);
+    const signal = awaitedSignal(state);
+    if (signal !== undefined && !state.blockedOnStep) return stopped(EXIT.waiting, `Waiting for signal "${signal}".\nSend it with: ${o.hint("signal", signal)}`);
     const blocked = state.blockedOnStep!;
     const expects = describeSchema(blocked.schema);
     let payload: unknown;
@@ -75,6 +77,13 @@ export async function followFlow(o: FollowOptions): Promise<FollowResult> {
   }
 }
 
+/** The signal a waiting flow waits for, if any (a signal it already has is in its inbox, and it would not be waiting). */
+function awaitedSignal(op: Operation): string | undefined {
+  if (op.metadata.status !== "waiting") return undefined;
+  const wait = op.metadata.waitingFor?.find((w) => w.kind === "signal");
+  return wait?.kind === "signal" ? wait.name : undefined;
+}
+
 /** The interrupt's JSON schema, without the `$schema` line that tells a person nothing. */
 function describeSchema(schema: unknown): string {
   if (schema === null || typeof schema !== "object") return JSON.stringify(schema ?? {});
@@ -84,7 +93,7 @@ function describeSchema(schema: unknown): string {
 
 const STOPS = new Set(["flow.suspended", "flow.succeeded", "flow.failed", "flow.cancelled", "flow.paused"]);
 
-/** The flow's state once it is finished, paused, or waiting for an interrupt; another process may have changed it. */
+/** The flow's state once it is finished, paused, or waiting for an interrupt or a signal; another process may have changed it. */
 async function waitUntilStopped(runtime: FlowRuntime, flow: Flow, id: string): Promise<Operation> {
   for (;;) {
     let wake = () => {};
@@ -94,7 +103,7 @@ async function waitUntilStopped(runtime: FlowRuntime, flow: Flow, id: string): P
     const timer = setTimeout(wake, 250);
     try {
       const state = await runtime.getFlowState(flow, id);
-      if (state.done || state.blockedOnStep || state.metadata.status === "paused") return state;
+      if (state.done || state.blockedOnStep || state.metadata.status === "paused" || awaitedSignal(state) !== undefined) return state;
       await woke;
     } finally {
       unsubscribe();

@@ -4,15 +4,17 @@ import { checkArgs, flag, parseArgs } from "./args.js";
 import { openControlRuntime } from "./backend.js";
 import { controlCommand } from "./commands.js";
 import { EXIT } from "./follow-flow.js";
-import { carryOnCommand, runCommand, workCommand } from "./module-commands.js";
+import { COMMANDS } from "./command-specs.js";
+import { carryOnCommand, runCommand, signalCommand, workCommand } from "./module-commands.js";
+import { queryCommand } from "./query-command.js";
 
 const HELP = `firestep - durable, step-memoized flows
 
 Usage:
   firestep run <file.js> <flowName> [inputJson] [--answer JSON]... [--id FLOW_ID]
       Runs a flow on the embedded runtime in this process, printing steps as they run, until it
-      finishes, is paused, or waits for an interrupt. Interrupts are answered from --answer values in
-      order, else asked at the prompt (Ctrl+D leaves the flow waiting).
+      finishes, is paused, or waits for an interrupt or a signal. Interrupts are answered from
+      --answer values in order, else asked at the prompt (Ctrl+D leaves the flow waiting).
   firestep work <file.js>
       Carries on the flows of that module that are due (resumed, retried, woken) to their next
       suspension or end, then exits.
@@ -26,10 +28,16 @@ Usage:
   firestep cancel <flowId> [--module FILE.js]
       Compensations of the steps it ran run in this process with --module, else at the next
       command that loads its module.
+  firestep signal <flowId> <signal> [payloadJson] --module FILE.js [--answer JSON]...
+      Sends a signal the flow declares (the payload is checked against its schema, so the module is
+      needed), then runs the flow on in this process, as with run.
+  firestep query <flowId> <query> --module FILE.js
+      Runs a query the flow declares on its journal and prints the result; runs no flow.
   firestep pause|delete <flowId>
   firestep purge --older-than SECONDS [--flow NAME]   delete finished flows older than that
 
-A command that loads a module (run, work, --module) also carries on that module's due flows.
+A command that loads a module (run, work, signal, --module; not query) also carries on that module's
+due flows.
 
 Store (every command):
   --dir DIR                 embedded file store (default: $FIRESTEP_DIR or ./.firestep)
@@ -40,9 +48,15 @@ Store (every command):
   --json                    machine-readable output
 
 Exit codes: 0 ok, 1 the flow failed or was cancelled, 2 usage error (nothing was done), 3 rejected
-(bad state, bad payload, not found; nothing was changed), 4 the flow is waiting for an interrupt,
-5 the flow was paused.
+(bad state, bad payload, not found; nothing was changed), 4 the flow is waiting for an interrupt
+or a signal, 5 the flow was paused.
 `;
+
+/** Why a command cannot do without the flow's code. */
+const NEEDS_CODE = {
+  signal: "a signal's payload is checked against the schema the flow declares for it, which only its code holds. Nothing was sent.",
+  query: "a query is a function in the flow's definition.",
+};
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (l: string) => void = (l) => console.log(l)): Promise<number> {
   try {
@@ -56,6 +70,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const io = { print, stdinIsTTY: Boolean(process.stdin.isTTY) };
     if (command === "run") return await runCommand(args, env, io);
     if (command === "work") return await workCommand(args, env, io);
+    if (command === "signal" || command === "query") {
+      if (flag(args, "module") === undefined) throw new InvalidArgumentError(`firestep ${command} needs --module FILE.js, the compiled module that defines the flow: ${NEEDS_CODE[command]} usage: ${COMMANDS[command]!.usage}`);
+      return await (command === "signal" ? signalCommand : queryCommand)(args, env, io);
+    }
     if (command === "resume" || command === "continue" || command === "retry" || command === "cancel") {
       if (flag(args, "module") !== undefined) return await carryOnCommand(command, args, env, io);
       if (args.flags.has("answer")) throw new InvalidArgumentError(`--answer needs --module FILE.js: without the flow's code, firestep ${command} cannot run the flow on to its next interrupt.`);

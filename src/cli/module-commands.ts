@@ -1,8 +1,8 @@
 /**
  * The commands that load a flow module and run flows in this process on the embedded runtime: `run`,
- * `work`, and `resume`/`continue`/`retry` given `--module`. The module is loaded before the runtime is
- * opened, so recovery carries on that module's due flows too; before the command ends it lets every due
- * flow reach its next suspension, so none is cut off in the middle of a step.
+ * `work`, `signal`, and `resume`/`continue`/`retry`/`cancel` given `--module`. The module is loaded
+ * before the runtime is opened, so recovery carries on that module's due flows too; before the command
+ * ends it lets every due flow reach its next suspension, so none is cut off in the middle of a step.
  */
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
@@ -10,6 +10,7 @@ import { createInterface } from "node:readline/promises";
 import { pathToFileURL } from "node:url";
 import { FlowNotFoundError, InvalidArgumentError } from "../errors.js";
 import { isFlow, registeredFlows, type Flow } from "../flow.js";
+import type { FlowStore } from "../ports.js";
 import type { EmbeddedRuntime } from "../runtime/embedded-runtime.js";
 import type { FlowEvent } from "../runtime/runtime-core.js";
 import { isFinished, type FlowRecord } from "../schemas.js";
@@ -44,6 +45,13 @@ function pick(flows: Flow[], file: string, name: string, what = ""): Flow {
   return flow;
 }
 
+/** The stored flow's definition among `flows` (the module's): a module that lacks it is a usage error. */
+export async function moduleFlowOf(store: FlowStore, flows: Flow[], file: string, flowId: string): Promise<Flow> {
+  const record = await store.get(flowId);
+  if (!record) throw new FlowNotFoundError(flowId);
+  return pick(flows, file, record.flowName, ` (the flow of ${flowId})`);
+}
+
 export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
   const [, file, flowName, inputText] = args.positionals as [string, string, string, string?];
   if (inputText !== undefined && flag(args, "input") !== undefined) throw new InvalidArgumentError("Give the input once: as the third argument or as --input, not both.");
@@ -62,17 +70,13 @@ export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: C
  * `resume`, `continue`, `retry` or `cancel` with --module: records the change, then runs the flow on as
  * `run` does (a cancelled flow: its compensations).
  */
-export async function carryOnCommand(command: CarryOnCommand, args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
+export async function carryOnCommand(command: Exclude<CarryOnCommand, "signal">, args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
   const [, flowId] = args.positionals as [string, string];
   const file = flag(args, "module")!;
   const payload = command === "resume" ? parseJsonArg("The payload", args.positionals[2]) : undefined;
   const answers = parseAnswers(args);
   const flows = await loadFlows(file);
-  const flowOf = async (rt: EmbeddedRuntime) => {
-    const record = await rt.core.store.get(flowId);
-    if (!record) throw new FlowNotFoundError(flowId);
-    return pick(flows, file, record.flowName, ` (the flow of ${flowId})`);
-  };
+  const flowOf = (rt: EmbeddedRuntime) => moduleFlowOf(rt.core.store, flows, file, flowId);
   return withModuleRuntime(args, env, io, flowId, flowOf, async (rt, _seen, flow) => {
     if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying", cancel: "Cancelling" }[command]} ${flowId} (${flow.name})`);
     if (command === "cancel") {
@@ -84,6 +88,27 @@ export async function carryOnCommand(command: CarryOnCommand, args: ParsedArgs, 
     else await (command === "continue" ? rt.continueFlow : rt.retryFlow)(flow, flowId);
     return follow(rt, args, io, file, flow, flowId, answers);
   });
+}
+
+/**
+ * `signal` (always with --module: the payload is checked against the schema the flow's code declares):
+ * sends the signal, then runs the flow on as `run` does. The signal is sent before recovery, so one
+ * refused (not declared, a payload the schema rejects, a finished flow) has carried nothing on.
+ */
+export async function signalCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
+  const [, flowId, signal, payloadText] = args.positionals as [string, string, string, string?];
+  const file = flag(args, "module")!;
+  const payload = parseJsonArg("The payload", payloadText);
+  const answers = parseAnswers(args);
+  const flows = await loadFlows(file);
+  const send = async (rt: EmbeddedRuntime) => {
+    const flow = await moduleFlowOf(rt.core.store, flows, file, flowId);
+    if (!json(args)) io.print(`Signalling ${flowId} (${flow.name}): "${signal}"`);
+    // No flow given: the runtime takes the definition it runs this flow with (its version, from the module just loaded).
+    await rt.signalFlow(undefined, flowId, signal, payload);
+    return flow;
+  };
+  return withModuleRuntime(args, env, io, flowId, send, (rt, _seen, flow) => follow(rt, args, io, file, flow, flowId, answers));
 }
 
 /**
@@ -161,7 +186,8 @@ async function follow(rt: EmbeddedRuntime, args: ParsedArgs, io: CommandIO, file
       ...(rl ? { prompt: (q: string) => ask(rl, q) } : {}),
       print: io.print,
       json: json(args),
-      hint: (command) => commandLine(["firestep", command, flowId, ...(command === "resume" ? ["<json>"] : []), "--module", file, ...storeFlags(args)]),
+      hint: (command, signal) =>
+        commandLine(["firestep", command, flowId, ...(command === "resume" ? ["<json>"] : command === "signal" ? [signal!, "<json>"] : []), "--module", file, ...storeFlags(args)]),
     });
   } finally {
     rl?.close();

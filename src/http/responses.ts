@@ -39,6 +39,8 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CONFLICT: 409,
   // The caller sent more than the store keeps for one value: their fault, and they can act on it.
   VALUE_TOO_LARGE: 413,
+  // The flow's query code is at fault, not the request; its message (no data, no stack) says what to fix there.
+  INVALID_QUERY_RESULT: 500,
 };
 
 /**

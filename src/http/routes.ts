@@ -6,6 +6,7 @@ import { InvalidArgumentError, showValue } from "../errors.js";
 import type { Flow } from "../flow.js";
 import { toOperation, type Operation } from "../engine/operation.js";
 import type { FlowRuntime, ScheduleOptions } from "../runtime/runtime.js";
+import { jsonQueryResult } from "../runtime/query-result.js";
 import type { ListQuery } from "../ports.js";
 import { FLOW_STATUSES, type FlowStatus } from "../schemas.js";
 import { objectBody } from "./request-body.js";
@@ -84,6 +85,27 @@ export const ROUTES: Route[] = [
         const step = optionalString(body.step, "step");
         const op = await c.runtime().resumeFlow(undefined, c.params.ref!, body.payload, step === undefined ? {} : { step });
         return { status: 200, json: publicOperation(op) };
+      },
+    },
+  },
+  {
+    path: ["flows", ":ref", "signals", ":signal"],
+    methods: {
+      async POST(c) {
+        const body = objectBody(await c.body(), ["payload"]);
+        // No flow given: the runtime checks the payload against the definition it runs this flow with.
+        const op = await c.runtime().signalFlow(undefined, c.params.ref!, c.params.signal!, body.payload);
+        return { status: 200, json: publicOperation(op) };
+      },
+    },
+  },
+  {
+    path: ["flows", ":ref", "queries", ":query"],
+    methods: {
+      async GET(c) {
+        const id = c.params.ref!;
+        const result = jsonQueryResult(id, c.params.query!, await c.runtime().queryFlow(undefined, id, c.params.query!));
+        return { status: 200, json: { result } };
       },
     },
   },

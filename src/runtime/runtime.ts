@@ -50,10 +50,14 @@ export interface FlowRuntime {
   cancelFlow(flow: FlowRef | undefined, flowId: string, reason?: string): Promise<Operation>;
   retryFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
   deleteFlow(flow: FlowRef | undefined, flowId: string): Promise<void>;
-  /** Sends a signal the flow declared (`signals` in its config); the payload is checked against its schema. */
-  signalFlow<F extends Flow>(flow: FlowRef<F>, flowId: string, name: string, payload: unknown): Promise<Operation<FlowOutput<F>>>;
-  /** Answers a query the flow declared (`queries` in its config) from its stored journal, without running a step. */
-  queryFlow<F extends Flow>(flow: FlowRef<F>, flowId: string, name: string): Promise<unknown>;
+  /**
+   * Sends a signal the flow declared (`signals` in its config); the payload is checked against its schema.
+   * `flow` may be undefined for tools that know only the id: the definition is then the one the runtime
+   * runs the stored flow with (its name and version, from the runtime's flows or this process).
+   */
+  signalFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, name: string, payload: unknown): Promise<Operation<FlowOutput<F>>>;
+  /** Answers a query the flow declared (`queries` in its config) from its stored journal, without running a step. `flow` as for signalFlow. */
+  queryFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, name: string): Promise<unknown>;
   /** Handles one wake-up task (called by the queue). */
   deliver(task: WakeTask, meta?: DeliveryMeta): Promise<DeliveryResult>;
   subscribe(listener: FlowEventListener): () => void;
@@ -106,6 +110,11 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     if (!stored) throw new FlowNotFoundError(flowId, name);
     core.publish(stored, { at: clock.now(), type: event });
     return stored;
+  }
+
+  /** The flow's code: as given, else what a delivery of the stored flow would run (its name and version). */
+  async function definitionOf(flow: FlowRef | undefined, flowId: string): Promise<Flow> {
+    return flow ? resolveFlow(flow) : core.flowFor(await mustGet(flowId));
   }
 
   /** Cancels the unfinished flows `parent` started with startChild, unless its flow keeps them (cancelChildren: false). */
@@ -231,7 +240,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async signalFlow(flowRef, flowId, name, payload) {
-      const flow = resolveFlow(flowRef);
+      const flow = await definitionOf(flowRef, flowId);
       const schema = flow.signals?.[name];
       if (!schema) {
         throw new InvalidArgumentError(`Flow "${flow.name}" declares no signal "${name}". It declares: ${Object.keys(flow.signals ?? {}).join(", ") || "none"}.`);
@@ -245,7 +254,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async queryFlow(flowRef, flowId, name) {
-      const flow = resolveFlow(flowRef);
+      const flow = await definitionOf(flowRef, flowId);
       const handler = flow.queries?.[name];
       if (!handler) throw new InvalidArgumentError(`Flow "${flow.name}" declares no query "${name}". It declares: ${Object.keys(flow.queries ?? {}).join(", ") || "none"}.`);
       await mustGet(flowId, flow);

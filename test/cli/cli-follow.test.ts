@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bin, cliEnv, cliSession, examples, root, watch } from "./cli-process.js";
+import { cliEnv, cliSession, examples, root, runAsPrinted, watch } from "./cli-process.js";
 
 const cli = cliSession();
 afterAll(() => cli.remove());
@@ -12,11 +12,6 @@ const compensated = (id: string) => (JSON.parse(cli.run("show", id, "--json").ou
 const status = (id: string) => JSON.parse(cli.run("show", id, "--json").out).record.status as string;
 const order = (id: string, coolOffSeconds = 0) => JSON.stringify({ orderId: id, coolOffSeconds, pollSeconds: 0 });
 
-/** Runs a command line as the CLI printed it, with `firestep` standing for the built executable. */
-function asPrinted(line: string) {
-  const r = spawnSync("sh", ["-c", `"${process.execPath}" "${bin}" ${line.replace(/^firestep /, "")}`], { encoding: "utf8", timeout: 60_000, env: cliEnv() });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe("firestep run, when the flow stops for a reason other than finishing", () => {
   it("stops cleanly with exit 5 when the flow is paused from another shell, and says how to continue it", async () => {
@@ -59,7 +54,7 @@ describe("carrying a flow on after resume or retry from the command line", () =>
     expect(waiting.code).toBe(4);
     const hint = /Answer it with: (firestep resume .*)$/m.exec(waiting.out)?.[1];
     expect(hint).toBeDefined();
-    const r = asPrinted(hint!.replace("'<json>'", `'{"approved":true}'`));
+    const r = runAsPrinted(hint!.replace("'<json>'", `'{"approved":true}'`));
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toContain('Succeeded: {"orderId":"w","approved":true,"receipt":"receipt-w-4200EUR"}');
@@ -94,7 +89,7 @@ describe("carrying a flow on after resume or retry from the command line", () =>
     const hint = /Retry it with: (firestep retry .*)$/m.exec(failed.out)?.[1];
     expect(hint).toBeDefined();
     writeFileSync(marker, "");
-    const r = asPrinted(hint!);
+    const r = runAsPrinted(hint!);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toContain('Succeeded: "fixed"');

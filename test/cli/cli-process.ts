@@ -28,6 +28,12 @@ export interface RunningCli {
   exited: Promise<CliResult>;
 }
 
+/** Runs a command line as the CLI printed it (quoted for a POSIX shell), with `firestep` standing for the built executable. */
+export function runAsPrinted(line: string): CliResult {
+  const r = spawnSync("sh", ["-c", `"${process.execPath}" "${bin}" ${line.replace(/^firestep /, "")}`], { encoding: "utf8", timeout: 60_000, env: cliEnv() });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
 /** The environment without the store settings of whoever runs the tests. */
 export function cliEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { defineFlow } from "../../src/flow.js";
 import { run } from "../../src/engine/steps.js";
 import { interrupt, sleep } from "../../src/engine/waiting-steps.js";
+import { waitForSignal } from "../../src/engine/signal-steps.js";
 import type { FlowStore } from "../../src/ports.js";
 import type { FlowRuntime } from "../../src/runtime/runtime.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
@@ -33,6 +34,25 @@ defineFlow({ name: "httpNap", input: z.void(), output: z.string() }, async () =>
 });
 // Takes any input, so a value JSON cannot store reaches the store's check.
 defineFlow({ name: "httpAnything", input: z.unknown(), output: z.unknown() }, async (v) => v);
+// Takes one "item" signal per item; its queries read the prices back from the journal.
+const cart = defineFlow(
+  {
+    name: "httpCart",
+    input: z.object({ items: z.number().int() }),
+    output: z.number(),
+    signals: { item: z.object({ price: z.number().positive() }) },
+    queries: {
+      total: (view) => Object.values(view.steps).reduce<number>((sum, s) => sum + ((s as { payload?: { price: number } }).payload?.price ?? 0), 0),
+      openedAt: () => new Date(0),
+    },
+  },
+  async ({ items }) => {
+    await run("open", () => "opened");
+    let total = 0;
+    for (let i = 0; i < items; i++) total += (await waitForSignal<{ price: number }>("item")).price;
+    return total;
+  },
+);
 let flakyFails = 0;
 const flaky = defineFlow({ name: "httpFlaky", input: z.void(), output: z.string() }, async () =>
   run({ name: "flaky", retryConfig: { maxAttempts: 1 } }, () => {
@@ -134,11 +154,12 @@ describe("authentication", () => {
     await closeServer();
     let resolved = 0;
     await startApi({ runtime: () => (resolved++, t.runtime) });
-    for (const path of ["/flows/httpGreet", "/flows/some-id/cancel", "/flows/some-id/resume"]) {
+    for (const path of ["/flows/httpGreet", "/flows/some-id/cancel", "/flows/some-id/resume", "/flows/some-id/signals/item"]) {
       const r = await call("POST", path, { input: { name: "Eve" }, payload: {} }, "Bearer guess");
       expect(r.status).toBe(401);
     }
     expect((await call("DELETE", "/flows/some-id", undefined, `Bearer ${USER_TOKEN}`)).status).toBe(403);
+    expect((await call("GET", "/flows/some-id/queries/total", undefined, "Bearer guess")).status).toBe(401);
     expect(resolved).toBe(0);
     expect(store.calls).toEqual([]);
     expect(t.runtime.queue.pending()).toBe(0);
@@ -236,6 +257,30 @@ describe("flows", () => {
     expect((await call("POST", `/flows/${id}/resume`, { payload: { approved: true } })).status).toBe(409);
   });
 
+  it("delivers a signal to a flow waiting in waitForSignal, which then finishes, and refuses one to a finished flow", async () => {
+    const id = (await call("POST", "/flows/httpCart", { input: { items: 1 } })).json.name as string;
+    expect((await t.handle(cart, id).settle()).metadata.waitingFor).toEqual([expect.objectContaining({ kind: "signal", name: "item" })]);
+
+    const signalled = await call("POST", `/flows/${id}/signals/item`, { payload: { price: 7 } });
+    expect(signalled).toMatchObject({ status: 200, json: { name: id, metadata: { status: "scheduled" } } });
+    expect(await t.handle(cart, id).settle()).toMatchObject({ done: true, result: { response: 7 } });
+
+    const late = await call("POST", `/flows/${id}/signals/item`, { payload: { price: 1 } });
+    expect(late).toMatchObject({ status: 409, json: { error: { code: "INVALID_FLOW_STATE" } } });
+    expect(late.json.error.message).toContain("it is succeeded");
+  });
+
+  it("answers a query with the value computed from the flow's steps, while it waits and once it has finished", async () => {
+    const id = (await call("POST", "/flows/httpCart", { input: { items: 2 } })).json.name as string;
+    await t.handle(cart, id).settle();
+    expect(await call("GET", `/flows/${id}/queries/total`)).toMatchObject({ status: 200, json: { result: 0 } });
+    await call("POST", `/flows/${id}/signals/item`, { payload: { price: 7 } });
+    await t.handle(cart, id).settle();
+    await call("POST", `/flows/${id}/signals/item`, { payload: { price: 5 } });
+    expect((await t.handle(cart, id).settle()).done).toBe(true);
+    expect(await call("GET", `/flows/${id}/queries/total`)).toMatchObject({ status: 200, json: { result: 12 } });
+  });
+
   it("pauses, continues, cancels and deletes a flow", async () => {
     const id = (await call("POST", "/flows/httpNap", {})).json.name as string;
     await t.runtime.idle();
@@ -307,6 +352,10 @@ describe("errors", () => {
       ["GET", "/flows/x/explode", undefined, 404, "NOT_FOUND"],
       ["PUT", "/flows/x", undefined, 405, "METHOD_NOT_ALLOWED"],
       ["GET", "/flows/x/cancel", undefined, 405, "METHOD_NOT_ALLOWED"],
+      ["POST", "/flows/no-such-id/signals/item", { payload: { price: 1 } }, 404, "FLOW_NOT_FOUND"],
+      ["GET", "/flows/no-such-id/queries/total", undefined, 404, "FLOW_NOT_FOUND"],
+      ["GET", "/flows/x/signals/item", undefined, 405, "METHOD_NOT_ALLOWED"],
+      ["POST", "/flows/x/queries/total", undefined, 405, "METHOD_NOT_ALLOWED"],
     ];
     for (const [method, path, body, status, code] of cases) {
       const r = await call(method, path, body);
@@ -363,6 +412,42 @@ describe("errors", () => {
   it("names the input, payload or signal that cannot be stored, not a step", async () => {
     const scheduled = await call("POST", "/flows/httpAnything", '{"input":{"x":1e400}}');
     expect(scheduled.json.error.message).toMatch(/^The input of flow "httpAnything" cannot be stored faithfully: .* at \$\.x\. Use plain JSON/);
+  });
+
+  it("refuses a signal the flow does not declare, a payload its schema rejects and a body field it does not take, leaving the stored flow unchanged", async () => {
+    const id = (await call("POST", "/flows/httpCart", { input: { items: 1 } })).json.name as string;
+    await t.handle(cart, id).settle();
+    const stored = async () => JSON.stringify({ record: await store.get(id), journal: await store.load(id), history: await store.history(id) });
+    const before = await stored();
+    const pending = t.runtime.queue.pending();
+    store.calls.length = 0;
+
+    const bad = await call("POST", `/flows/${id}/signals/item`, { payload: { price: -3 } });
+    expect(bad).toMatchObject({ status: 400, json: { error: { code: "INVALID_PAYLOAD" } } });
+    expect(bad.json.error.message).toMatch(/^Signal "item" to flow ".+": the payload does not match the schema: price: .*Nothing was changed/);
+    const undeclared = await call("POST", `/flows/${id}/signals/itme`, { payload: { price: 3 } });
+    expect(undeclared).toMatchObject({ status: 400, json: { error: { code: "INVALID_ARGUMENT" } } });
+    expect(undeclared.json.error.message).toBe('Flow "httpCart" declares no signal "itme". It declares: item.');
+    const extra = await call("POST", `/flows/${id}/signals/item`, { payload: { price: 3 }, step: "x" });
+    expect(extra.json.error.message).toBe('The request body has a field this route does not take: "step". It takes "payload".');
+    const query = await call("GET", `/flows/${id}/queries/totl`);
+    expect(query).toMatchObject({ status: 400, json: { error: { code: "INVALID_ARGUMENT", message: 'Flow "httpCart" declares no query "totl". It declares: total, openedAt.' } } });
+
+    expect(store.calls.filter((op) => op !== "get" && op !== "load")).toEqual([]);
+    expect(await stored()).toBe(before);
+    expect(t.runtime.queue.pending()).toBe(pending);
+  });
+
+  it("answers a query whose result JSON cannot carry with 500 INVALID_QUERY_RESULT, naming the query and what to fix", async () => {
+    const id = (await call("POST", "/flows/httpCart", { input: { items: 1 } })).json.name as string;
+    await t.handle(cart, id).settle();
+    const r = await call("GET", `/flows/${id}/queries/openedAt`);
+    expect(r.status).toBe(500);
+    expect(r.json.error).toEqual({
+      code: "INVALID_QUERY_RESULT",
+      message: `Query "openedAt" of flow "${id}" returned a value JSON cannot carry: an instance of Date (JSON would not bring it back as one) at $. ` +
+        "Fix the query's handler in the flow's definition to return plain JSON (e.g. date.toISOString(), String(bigint), Object.fromEntries(map)).",
+    });
   });
 
   it("refuses a body over 1 MiB with 413, whether or not its length is declared", async () => {

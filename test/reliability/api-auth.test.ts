@@ -124,6 +124,8 @@ describe("control API: Firebase ID tokens", () => {
       [`/flows/${secretFlowId}`, {}],
       [`/flows/${secretFlowId}/resume`, { method: "POST", body: JSON.stringify({ payload: { ok: true } }) }],
       [`/flows/${secretFlowId}/cancel`, { method: "POST" }],
+      [`/flows/${secretFlowId}/signals/note`, { method: "POST", body: JSON.stringify({ payload: {} }) }],
+      [`/flows/${secretFlowId}/queries/card`, {}],
       ["/flows/authOrders", { method: "POST", body: JSON.stringify({ input: { card: "x" } }) }],
       ["/metrics", {}],
     ] as const) {
