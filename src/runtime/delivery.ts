@@ -136,7 +136,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
         ? { at: now, type: "flow.failed", detail: outcome.error.message }
         : outcome.kind === "compensated"
           ? { at: now, type: "flow.cancelled", detail: `compensations ran${outcome.failures ? `, ${outcome.failures} failed` : ""}` }
-          : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => `${w.kind}:${w.step}`).join(", ") };
+          : { at: now, type: "flow.suspended", detail: outcome.waits.map((w) => (w.step.startsWith(`${w.kind}:`) ? w.step : `${w.kind}:${w.step}`)).join(", ") };
   let final: FlowRecord;
   try {
     final = await writer.write((r) => applyOutcome(r, outcome, now), {

@@ -517,3 +517,20 @@ describe("ownership of values", () => {
     }
   });
 });
+
+describe("history of a suspension", () => {
+  it("names what the flow waits for once each: the kind, then the step (a signal's step key already says signal)", async () => {
+    const waiter = defineFlow({ name: "suspendDetail", input: z.void(), output: z.string(), signals: { message: z.string() } }, async () => {
+      await sleep("nap", 0);
+      return waitForSignal<string>("message");
+    });
+    t = createTestRuntime();
+    const h = await t.start(waiter, undefined);
+    await t.runtime.idle();
+    await t.runtime.signalFlow(waiter, h.id, "message", "hello");
+    await h.settle();
+    const details = (await h.history()).filter((e) => e.type === "flow.suspended").map((e) => e.detail);
+    expect(details).toContain("signal:message");
+    expect(details.join(" ")).not.toContain("signal:signal:");
+  });
+});
