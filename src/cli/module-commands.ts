@@ -68,7 +68,8 @@ export async function runCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: C
 
 /**
  * `resume`, `continue`, `retry` or `cancel` with --module: records the change, then runs the flow on as
- * `run` does (a cancelled flow: its compensations).
+ * `run` does (a cancelled flow: its compensations). The change is made before recovery, so one refused (a
+ * payload the interrupt's schema rejects, a flow in the wrong state) has carried nothing on.
  */
 export async function carryOnCommand(command: Exclude<CarryOnCommand, "signal">, args: ParsedArgs, env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
   const [, flowId] = args.positionals as [string, string];
@@ -76,17 +77,19 @@ export async function carryOnCommand(command: Exclude<CarryOnCommand, "signal">,
   const payload = command === "resume" ? parseJsonArg("The payload", args.positionals[2]) : undefined;
   const answers = parseAnswers(args);
   const flows = await loadFlows(file);
-  const flowOf = (rt: EmbeddedRuntime) => moduleFlowOf(rt.core.store, flows, file, flowId);
-  return withModuleRuntime(args, env, io, flowId, flowOf, async (rt, _seen, flow) => {
+  const change = async (rt: EmbeddedRuntime) => {
+    const flow = await moduleFlowOf(rt.core.store, flows, file, flowId);
     if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying", cancel: "Cancelling" }[command]} ${flowId} (${flow.name})`);
-    if (command === "cancel") {
-      const op = await rt.cancelFlow(flow, flowId);
-      await rt.idle();
-      return { exitCode: EXIT.ok, summary: json(args) ? JSON.stringify(await rt.getFlowState(flow, flowId)) : `cancel: ${flowId} is now ${op.metadata.status}.` };
-    }
-    if (command === "resume") await rt.resumeFlow(flow, flowId, payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
+    if (command === "cancel") await rt.cancelFlow(flow, flowId);
+    else if (command === "resume") await rt.resumeFlow(flow, flowId, payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
     else await (command === "continue" ? rt.continueFlow : rt.retryFlow)(flow, flowId);
-    return follow(rt, args, io, file, flow, flowId, answers);
+    return flow;
+  };
+  return withModuleRuntime(args, env, io, flowId, change, async (rt, _seen, flow) => {
+    if (command !== "cancel") return follow(rt, args, io, file, flow, flowId, answers);
+    await rt.idle();
+    const state = await rt.getFlowState(flow, flowId);
+    return { exitCode: EXIT.ok, summary: json(args) ? JSON.stringify(state) : `cancel: ${flowId} is now ${state.metadata.status}.` };
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cliEnv, cliSession, examples, root, runAsPrinted, watch } from "./cli-process.js";
@@ -134,5 +134,23 @@ describe("carrying a flow on after resume or retry from the command line", () =>
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/defines no flow named "approveOrder" \(the flow of wrong-module\)\. It defines: flakyStep/);
     expect(status("wrong-module")).toBe("waiting");
+  });
+});
+
+describe("firestep resume --module, refused", () => {
+  /** Every file of the store, byte for byte. */
+  const storeFiles = () => Object.fromEntries(readdirSync(cli.dir, { recursive: true, encoding: "utf8" }).sort().map((f) => [f, readFileSync(join(cli.dir, f)).toString("base64")]));
+
+  it("refuses a payload the interrupt's schema rejects before carrying any other due flow on: every stored file is unchanged", () => {
+    expect(cli.run("run", examples, "approveOrder", order("r1"), "--id", "refused-1").code).toBe(4);
+    expect(cli.run("run", examples, "approveOrder", order("r2"), "--id", "due-2").code).toBe(4);
+    expect(cli.run("resume", "due-2", '{"approved":true}').code).toBe(0); // recorded only: due-2 is due, and nothing has run it
+    expect(status("due-2")).toBe("scheduled");
+    const before = storeFiles();
+    const r = cli.run("resume", "refused-1", '{"approved":"yes"}', "--module", examples);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/INVALID_PAYLOAD/);
+    expect(storeFiles()).toEqual(before);
+    expect(status("due-2")).toBe("scheduled");
   });
 });
