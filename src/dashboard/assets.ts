@@ -11,6 +11,7 @@ import { LIST_VIEW_JS } from "./client/list-view.js";
 import { SCHEMA_FORM_JS } from "./client/schema-form.js";
 import { STYLES_CSS } from "./client/styles.js";
 import { TIMELINE_JS } from "./client/timeline.js";
+import { WAIT_FORMS_JS } from "./client/wait-forms.js";
 
 const JS = "text/javascript; charset=utf-8";
 
@@ -23,5 +24,6 @@ export const CLIENT_ASSETS: Record<string, { body: string; contentType: string }
   "flow-view.js": { body: FLOW_VIEW_JS, contentType: JS },
   "timeline.js": { body: TIMELINE_JS, contentType: JS },
   "schema-form.js": { body: SCHEMA_FORM_JS, contentType: JS },
+  "wait-forms.js": { body: WAIT_FORMS_JS, contentType: JS },
   "app.css": { body: STYLES_CSS, contentType: "text/css; charset=utf-8" },
 };

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { createDashboard } from "../../src/dashboard/index.js";
 import { run } from "../../src/engine/steps.js";
 import { interrupt, sleep } from "../../src/engine/waiting-steps.js";
+import { waitForSignal } from "../../src/engine/signal-steps.js";
 import { defineFlow } from "../../src/flow.js";
 import { createHttpApi, startDevServer, type DevServer } from "../../src/http/index.js";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../../src/runtime/embedded-runtime.js";
@@ -65,6 +66,15 @@ const nap = defineFlow({ name: "dashNap", input: z.object({ minutes: z.number() 
   await sleep("nap", minutes * 60);
   return "rested";
 });
+
+const ticket = defineFlow(
+  { name: "dashTicket", input: z.object({ ticketId: z.string() }), output: z.string(), signals: { reply: z.object({ text: z.string().min(1) }) } },
+  async ({ ticketId }) => {
+    await run("open-ticket", () => ticketId);
+    const { text } = await waitForSignal<{ text: string }>("reply");
+    return `${ticketId}: ${text}`;
+  },
+);
 
 let runtime: EmbeddedRuntime;
 let server: DevServer;
@@ -213,6 +223,35 @@ describe("the dashboard in a browser", () => {
     // Back on the list, the cancelled flow reads "cancelled".
     await page.getByRole("link", { name: "← All flows" }).click();
     await expectText(sleepingRow, /cancelled/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("sends a signal a flow waits for from its form: a bad payload shows the API's message and the flow keeps waiting, a good one lets it finish", async () => {
+    const { name: id } = await runtime.scheduleFlow(ticket, { ticketId: "t-3" });
+    await until("the ticket to wait for its reply", async () => (await runtime.getFlow(id)).record.status === "waiting");
+
+    await page.goto(`${server.url}/#/flows/${encodeURIComponent(id)}`);
+    await page.getByRole("heading", { name: /Waiting for signal: reply/ }).waitFor();
+    await expectText(page.locator("section[aria-label=Summary]"), /Waiting for\s*signal: reply/);
+    const form = page.locator("form.signal-form");
+    const payload = form.getByLabel("Payload (JSON)");
+
+    await payload.fill('{ "text": 7 }');
+    await form.getByRole("button", { name: "Send signal" }).click();
+    const error = form.locator(".form-error");
+    await expectText(error, /INVALID_PAYLOAD.*still waiting/);
+    await expectText(error, /text/);
+    await page.screenshot({ path: join(ARTIFACTS, "signal-rejected.png"), fullPage: true });
+    const still = await runtime.getFlow(id);
+    expect(still.record.status).toBe("waiting");
+    expect(still.operation.metadata.waitingFor).toEqual([expect.objectContaining({ kind: "signal", name: "reply" })]);
+
+    await payload.fill('{ "text": "fixed, thanks" }');
+    await form.getByRole("button", { name: "Send signal" }).click();
+    await page.locator("h1 .status-succeeded").waitFor({ timeout: 15_000 });
+    await expectText(page.locator(".io"), /t-3: fixed, thanks/);
+    expect(await page.locator("form.signal-form").count()).toBe(0);
+    expect((await runtime.getFlow(id)).record.status).toBe("succeeded");
     expect(pageErrors).toEqual([]);
   });
 

@@ -71,6 +71,7 @@ export function createApi(root, onAuthError) {
     },
     getFlow: (id) => call("GET", flowPath(id)),
     resume: (id, payload, step) => call("POST", flowPath(id) + "/resume", step ? { payload, step } : { payload }),
+    signal: (id, name, payload) => call("POST", flowPath(id) + "/signals/" + encodeURIComponent(name), { payload }),
     /** action: pause | continue | cancel | retry */
     control: (id, action, body) => call("POST", flowPath(id) + "/" + action, body || {}),
     remove: (id) => call("DELETE", flowPath(id)),

@@ -100,6 +100,7 @@ export function waitingText(op) {
 export function describeWait(w) {
   switch (w.kind) {
     case "interrupt": return "input: " + w.name;
+    case "signal": return "signal: " + w.name + (w.until ? " until " + fmtDateTime(w.until) : "");
     case "sleep": return "sleep (" + w.step + ") until " + fmtDateTime(w.until);
     case "retry": return "retry of " + w.step + " (attempt " + w.attempt + ") at " + fmtDateTime(w.until);
     case "poll": return "poll " + w.step + " (round " + w.attempt + ") at " + fmtDateTime(w.until);

@@ -1,12 +1,12 @@
 /**
- * flow-view.js: one flow's page. Its state and actions, the interrupt form when it waits for input,
+ * flow-view.js: one flow's page. Its state and actions, a form for the interrupt or signal it waits for,
  * input and output or error, the timeline, every step (expandable) and the event history. Polls every
  * two seconds; a re-render keeps focus, open steps, and whatever the user typed into the form.
  */
 export const FLOW_VIEW_JS = String.raw`
 import { h, replaceChildren, statusBadge, timeEl, fmtAgo, fmtDuration, jsonBlock, describeWait, keepFocus } from "./dom.js";
 import { ACTIONS, allowedActions, whyDisabled } from "./actions.js";
-import { buildSchemaForm } from "./schema-form.js";
+import { interruptForm, signalForm } from "./wait-forms.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
 const POLL_MS = 2000;
@@ -122,48 +122,25 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
     }
   }
 
+  /** The interrupt's form and one per signal waited for; rebuilt only when what is awaited changes, so typing survives polls. */
   function renderForm(op) {
     const b = op.blockedOnStep;
-    const key = b ? b.name + "|" + JSON.stringify(b.schema) : "";
+    const signals = [...new Set((op.metadata.waitingFor || []).filter((w) => w.kind === "signal").map((w) => w.name))];
+    const key = op.done ? "" : JSON.stringify([b ? [b.name, b.schema] : null, signals]);
     if (key === formKey) return;
     const hadFocus = formSlot.contains(document.activeElement);
     formKey = key;
-    if (!b) {
-      replaceChildren(formSlot);
-      if (hadFocus) document.getElementById("flow-title").focus();
-      return;
-    }
-    const built = buildSchemaForm(b.schema);
-    const error = h("div", { class: "form-error", role: "alert" });
-    const submit = h("button", { type: "submit", class: "primary" }, "Resume flow");
-    const form = h("form", { class: "interrupt-form", novalidate: true, "aria-labelledby": "interrupt-title" },
-      built.fields, error, h("div", { class: "form-buttons" }, submit));
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const r = built.read();
-      if (!r.ok) {
-        replaceChildren(error, h("p", { class: "error" }, r.message));
-        r.input.focus();
-        return;
-      }
-      submit.disabled = true;
-      replaceChildren(error);
-      try {
-        await api.resume(id, r.value, b.name);
-        say("Input sent to " + b.name + "; the flow resumes.");
-        signature = "";
-        await refresh();
-      } catch (e) {
-        const text = e.isAuth ? authHint(e) : e.code === "INVALID_PAYLOAD" ? "Refused; the flow is still waiting. " + e.message : e.message + " (" + e.code + ")";
-        replaceChildren(error, h("p", { class: "error" }, h("strong", {}, e.code), " ", text));
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    replaceChildren(formSlot, h("section", { class: "interrupt", "aria-labelledby": "interrupt-title" },
-      h("h2", { id: "interrupt-title" }, "Waiting for input: ", h("code", {}, b.name)),
-      h("p", { class: "hint" }, "Submitting resumes the flow. Input the interrupt's schema rejects is refused and the flow keeps waiting."),
-      form));
+    const onSent = async (text) => {
+      say(text);
+      signature = "";
+      await refresh();
+    };
+    const forms = op.done ? [] : [
+      b ? interruptForm({ api, id, blocked: b, authHint, onSent }) : null,
+      ...signals.map((name) => signalForm({ api, id, name, authHint, onSent })),
+    ].filter(Boolean);
+    replaceChildren(formSlot, forms);
+    if (hadFocus && !formSlot.contains(document.activeElement)) document.getElementById("flow-title").focus();
   }
 
   function renderSummary(d, now) {
