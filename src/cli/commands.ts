@@ -86,8 +86,11 @@ export async function controlCommand(
  * files nothing runs a flow they leave to run (now, or when its timer is due) until a command loads its module.
  */
 function carryOnHint(op: Operation, args: ParsedArgs, wakeUpsTo?: (flowName: string) => string): string {
-  if (op.metadata.status !== "scheduled" && op.metadata.wakeAt === undefined) return "";
   const flowName = op.metadata.flowName;
+  if (op.metadata.status === "paused") {
+    return `\nIt stays paused until continued: ${commandLine(["firestep", "continue", op.name, ...storeFlags(args)])}   (add --module <file.js> to run it on here)`;
+  }
+  if (op.metadata.status !== "scheduled" && op.metadata.wakeAt === undefined) return "";
   if (wakeUpsTo) return `\nIts wake-up is enqueued to ${wakeUpsTo(flowName)}; the deployed function "${flowName}" runs it on.`;
   const what = op.metadata.status === "cancelled" ? "Its compensations have not run" : "Nothing runs it";
   return (

@@ -190,7 +190,7 @@ export function signalInboxKey(name: string, seq: number): string {
 
 export function pauseRecord(r: FlowRecord, now: number): FlowRecord {
   if (isFinished(r.status)) throw new InvalidFlowStateError(r.id, "pause", r.status, "Only a flow that has not finished can be paused.");
-  if (r.status === "paused") throw new InvalidFlowStateError(r.id, "pause", r.status, "It is already paused; continue it with continueFlow.");
+  if (r.status === "paused") throw new InvalidFlowStateError(r.id, "pause", r.status, "It is already paused; continue it (continueFlow, firestep continue, or POST /flows/:id/continue).");
   return { ...r, rev: r.rev + 1, status: "paused", pausedFrom: r.status === "running" ? "scheduled" : r.status, updatedAt: now };
 }
 

@@ -77,7 +77,7 @@ export function objectBody(body: unknown, fields: readonly string[]): Record<str
   if (unknown.length > 0) {
     throw new InvalidArgumentError(
       `The request body has ${unknown.length === 1 ? "a field" : "fields"} this route does not take: ${unknown.map((k) => JSON.stringify(k)).join(", ")}. ` +
-        `It takes ${fields.map((k) => JSON.stringify(k)).join(", ")}.`,
+        (fields.length ? `It takes ${fields.map((k) => JSON.stringify(k)).join(", ")}.` : "It takes no body."),
     );
   }
   return body as Record<string, unknown>;

@@ -68,6 +68,7 @@ export const ROUTES: Route[] = [
         return { status: 201, json: publicOperation(await c.runtime().scheduleFlow(flow, body.input, options)) };
       },
       async DELETE(c) {
+        objectBody(await c.body(), []);
         await c.runtime().deleteFlow(undefined, c.params.ref!);
         return { status: 204 };
       },

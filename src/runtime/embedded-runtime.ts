@@ -51,6 +51,9 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
     await rt.deliver(task, meta);
   });
   const ready = options.recover === false ? Promise.resolve(0) : recover(rt);
+  // A store that cannot be read at start must not crash the process from nowhere: say so in the log;
+  // `ready` and `idle()` still reject with the store's error for whoever awaits them.
+  ready.catch((e: unknown) => rt.core.log("error", "could not recover this runtime's unfinished flows from the store", { error: e instanceof Error ? e.message : String(e) }));
   const stopRetention = options.retention ? startRetention(rt, { everySeconds: 3600, ...options.retention }) : () => {};
   return {
     ...rt,

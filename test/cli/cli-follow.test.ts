@@ -154,3 +154,24 @@ describe("firestep resume --module, refused", () => {
     expect(status("due-2")).toBe("scheduled");
   });
 });
+
+describe("what the command line prints", () => {
+  it("with --json, prints the command's JSON alone on stdout: what the flow's own code logs goes to stderr", () => {
+    const r = cli.run("run", examples, "bookTrip", JSON.stringify({ traveller: "bob", hotelFull: true }), "--id", "json-1", "--json");
+    expect(r.err).toContain("cancelling flight FL-bob");
+    expect(JSON.parse(r.out)).toMatchObject({ name: "json-1", done: true });
+  });
+
+  it("after resuming a paused flow, says to continue it (as a command that works as printed), not to carry it on with work", () => {
+    expect(cli.run("run", examples, "approveOrder", order("pr"), "--id", "paused-r").code).toBe(4);
+    expect(cli.run("pause", "paused-r").code).toBe(0);
+    const resumed = cli.run("resume", "paused-r", '{"approved":false}');
+    expect(resumed.code).toBe(0);
+    const hint = /It stays paused until continued: (firestep continue .*?) {3}/.exec(resumed.out)?.[1];
+    expect(hint).toMatch(/^firestep continue paused-r --dir \S+$/);
+    expect(resumed.out).not.toContain("firestep work");
+    const continued = runAsPrinted(`${hint} --module ${examples}`);
+    expect(continued.code).toBe(0);
+    expect(status("paused-r")).toBe("succeeded");
+  });
+});

@@ -405,7 +405,10 @@ describe("errors", () => {
     await t.runtime.idle();
     const resumed = await call("POST", `/flows/${blocked.json.name}/resume`, { payload: { approved: true }, stepName: "x" });
     expect(resumed.json.error.message).toMatch(/"stepName"\. It takes "payload", "step"\.$/);
-    expect((await call("POST", `/flows/${blocked.json.name}/pause`, { now: true })).status).toBe(400);
+    const paused = await call("POST", `/flows/${blocked.json.name}/pause`, { now: true });
+    expect(paused.status).toBe(400);
+    expect(paused.json.error.message).toMatch(/"now"\. It takes no body\.$/);
+    expect((await call("DELETE", `/flows/${blocked.json.name}`, { force: true })).status).toBe(400);
     expect((await t.runtime.getFlow(blocked.json.name)).record.status).toBe("waiting");
   });
 

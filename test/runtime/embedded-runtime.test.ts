@@ -33,4 +33,20 @@ describe("the embedded runtime", () => {
     ]);
     await rt.close();
   });
+
+  it("logs a store it cannot read at start instead of crashing the process, and idle() rejects with the store's error", async () => {
+    const store: FlowStore = {
+      ...createMemoryStore(),
+      async list() {
+        throw new Error("directory unusable");
+      },
+    };
+    const logs: Array<[string, string, Record<string, unknown> | undefined]> = [];
+    const rt = createEmbeddedRuntime({ store, clock: createFakeClock(), logger: (level, message, fields) => void logs.push([level, message, fields]) });
+    // An unhandled rejection here would fail this test run.
+    await new Promise((r) => setTimeout(r, 10));
+    expect(logs).toContainEqual(["error", "could not recover this runtime's unfinished flows from the store", { error: "directory unusable" }]);
+    await expect(rt.idle()).rejects.toThrow("directory unusable");
+    await rt.close();
+  });
 });
