@@ -128,7 +128,8 @@ export async function workCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io: 
       : flows.length
         ? `Carried on ${flows.length} flow${flows.length === 1 ? "" : "s"}:\n${flows.map((r) => `  ${r.id} (${r.flowName}): ${describeWait(r)}`).join("\n")}`
         : `No flow of ${file} was due. A flow sleeping until later is carried on by a command that loads this module after its time.`;
-    return { exitCode: EXIT.ok, summary };
+    // As for run: 1 when a flow it carried on failed, so a script can tell.
+    return { exitCode: flows.some((r) => r.status === "failed") ? EXIT.flowFailed : EXIT.ok, summary };
   });
 }
 

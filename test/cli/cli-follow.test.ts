@@ -106,6 +106,15 @@ describe("carrying a flow on after resume or retry from the command line", () =>
     expect(status("failed-2")).toBe("succeeded");
   });
 
+  it("work exits 1 when a flow it carried on failed, as run does", () => {
+    const marker = join(cli.dir, "never-fixed");
+    expect(cli.run("run", flaky, "flakyStep", JSON.stringify({ fixedWhen: marker }), "--id", "failed-3").code).toBe(1);
+    expect(cli.run("retry", "failed-3").code).toBe(0); // recorded only: due, and fails again when carried on
+    const worked = cli.run("work", flaky);
+    expect(worked.code).toBe(1);
+    expect(worked.out).toMatch(/failed-3 \(flakyStep\): failed/);
+  });
+
   it("cancel without a module says the compensations wait for a command that loads it, and work runs them", () => {
     expect(cli.run("run", booking, "cliBooking", '{"who":"ada"}', "--id", "book-1").code).toBe(4);
     const cancelled = cli.run("cancel", "book-1");
