@@ -68,7 +68,8 @@ export async function followFlow(o: FollowOptions): Promise<FollowResult> {
       if (!o.json) o.print(`  resumed "${blocked.name}" with ${JSON.stringify(payload)}`);
     } catch (e) {
       if (!isFirestepError(e)) throw e;
-      o.print(`Rejected (${e.code}): ${e.message}`);
+      // With --json, stdout is the operation alone: a rejected answer is said on stderr.
+      (o.json ? console.error : o.print)(`Rejected (${e.code}): ${e.message}`);
       if (!o.prompt && answers.length === 0) {
         const now = await runtime.getFlowState(flow, flowId);
         return { exitCode: EXIT.rejected, operation: now, summary: o.json ? JSON.stringify(now) : `Nothing was changed. Answer it with: ${o.hint("resume")}` };

@@ -171,6 +171,13 @@ describe("what the command line prints", () => {
     expect(JSON.parse(r.out)).toMatchObject({ name: "json-1", done: true });
   });
 
+  it("with --json, says a rejected --answer on stderr, leaving stdout to the operation's JSON", () => {
+    const r = cli.run("run", examples, "approveOrder", order("j2"), "--id", "json-2", "--answer", '{"approved":"x"}', "--answer", '{"approved":true}', "--json");
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/Rejected \(INVALID_PAYLOAD\)/);
+    expect(JSON.parse(r.out)).toMatchObject({ name: "json-2", done: true, result: { response: { approved: true } } });
+  });
+
   it("after resuming a paused flow, says to continue it (as a command that works as printed), not to carry it on with work", () => {
     expect(cli.run("run", examples, "approveOrder", order("pr"), "--id", "paused-r").code).toBe(4);
     expect(cli.run("pause", "paused-r").code).toBe(0);
