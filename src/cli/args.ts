@@ -4,7 +4,7 @@
  * InvalidArgumentError, which the CLI reports as a usage error (exit 2).
  */
 import { InvalidArgumentError } from "../errors.js";
-import { FLOW_ID_PATTERN } from "../runtime/runtime.js";
+import { FLOW_ID_PATTERN, FLOW_ID_RULE } from "../runtime/call-options.js";
 import { BOOLEAN_FLAGS, COMMANDS, STORE_FLAGS, type CommandSpec, type FlagSpec } from "./command-specs.js";
 
 export interface ParsedArgs {
@@ -127,7 +127,7 @@ export function parseAnswers(args: ParsedArgs): unknown[] {
 export function flowIdFlag(args: ParsedArgs): string | undefined {
   const id = flag(args, "id");
   if (id !== undefined && !FLOW_ID_PATTERN.test(id)) {
-    throw new InvalidArgumentError(`--id ${JSON.stringify(id)} is not allowed: use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.`);
+    throw new InvalidArgumentError(`--id takes ${FLOW_ID_RULE}; got ${JSON.stringify(id)}.`);
   }
   return id;
 }

@@ -10,6 +10,8 @@ import type { ListQuery } from "../ports.js";
 import { FLOW_STATUSES, FlowStatusSchema } from "../schemas.js";
 
 export const FLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** FLOW_ID_PATTERN as messages say it. */
+export const FLOW_ID_RULE = 'a string of 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
 
 export interface ScheduleOptions {
   /** Seconds before the flow starts (default 0; at most 100 years). */
@@ -28,7 +30,7 @@ export interface ResumeOptions {
 /** What each option takes, as messages say it. */
 const EXPECTED: Record<string, string> = {
   delaySeconds: `a number from 0 to ${MAX_WAIT_TEXT}`,
-  flowId: 'a string of 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+  flowId: FLOW_ID_RULE,
   parentId: "a flow id (a non-empty string)",
   step: "a string: the name of the interrupt to answer",
   flowName: "a string: the name of a flow",

@@ -254,11 +254,13 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     },
 
     async queryFlow(flowRef, flowId, name) {
-      const flow = await definitionOf(flowRef, flowId);
-      const handler = flow.queries?.[name];
-      if (!handler) throw new InvalidArgumentError(`Flow "${flow.name}" declares no query "${name}". It declares: ${Object.keys(flow.queries ?? {}).join(", ") || "none"}.`);
-      await mustGet(flowId, flow);
-      const loaded = (await store.load(flowId))!;
+      checkFlowId(flowId);
+      const given = flowRef ? resolveFlow(flowRef) : undefined;
+      if (given) queryHandler(given, name); // an undeclared query is refused before any read
+      // One read: the record (for the definition, when none is given) and the journal the query reads.
+      const loaded = await store.load(flowId);
+      if (!loaded || (given && loaded.record.flowName !== given.name)) throw new FlowNotFoundError(flowId, given?.name);
+      const handler = queryHandler(given ?? core.flowFor(loaded.record), name);
       const steps: Record<string, unknown> = {};
       for (const st of loaded.steps) if (st.ok && st.kind !== "compensate") steps[st.key] = cloneData(st.value);
       const r = loaded.record;
@@ -278,6 +280,12 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     await runtime.scheduleFlow(core.findFlow(flowName), input, options);
   };
   return runtime;
+}
+
+function queryHandler(flow: Flow, name: string): NonNullable<Flow["queries"]>[string] {
+  const handler = flow.queries?.[name];
+  if (!handler) throw new InvalidArgumentError(`Flow "${flow.name}" declares no query "${name}". It declares: ${Object.keys(flow.queries ?? {}).join(", ") || "none"}.`);
+  return handler;
 }
 
 function checkFlowId(flowId: unknown): asserts flowId is string {

@@ -40,8 +40,12 @@ export function flowFileName(id: string, generation: number): string {
 export function flowIdOfFileName(name: string): string | undefined {
   const stem = /^([a-z0-9_%-]*)@\d+\.log$/.exec(name)?.[1];
   if (stem === undefined) return undefined;
-  const bytes = stem.split(/(%[0-9a-f]{2})/).flatMap((part) => (part.startsWith("%") ? [Number.parseInt(part.slice(1), 16)] : [...Buffer.from(part, "utf8")]));
-  return Buffer.from(bytes).toString("utf8");
+  // A stem is the id's UTF-8 bytes, the non-plain ones as %xx: percent-encoding, which decodeURIComponent undoes.
+  try {
+    return decodeURIComponent(stem);
+  } catch {
+    return undefined;
+  }
 }
 
 export const FLOW_FILE_PATTERN = /^[a-z0-9_%~-]*@\d+\.log$/;

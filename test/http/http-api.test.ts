@@ -278,7 +278,9 @@ describe("flows", () => {
     await t.handle(cart, id).settle();
     await call("POST", `/flows/${id}/signals/item`, { payload: { price: 5 } });
     expect((await t.handle(cart, id).settle()).done).toBe(true);
+    store.calls.length = 0;
     expect(await call("GET", `/flows/${id}/queries/total`)).toMatchObject({ status: 200, json: { result: 12 } });
+    expect(store.calls).toEqual(["load"]); // the record and journal, read once
   });
 
   it("pauses, continues, cancels and deletes a flow", async () => {
