@@ -52,6 +52,13 @@ const plans: Plan[] = [
         name: `10,000 sleeping flows (file${node.length ? ", " + node.join(" ") : ""})`, scenario: "sleeping-10k", store: "file" as const, arg: "10000", node,
         show: ["rssSettledMb", "heapSettledMb", "heapTotalSettledMb", "rssAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "scheduledCpuUsPerFlow", "scheduledBytesReadPerFlow", "scheduledSyncsPerFlow", "wakeAllMs", "wakeUpsPerSec", "peakRssAwakeMb", "peakRssMb"],
       }))),
+  // Benchmark 6's control, with Node's defaults: the same burst of flows that finish, so none is left asleep.
+  ...(quick
+    ? []
+    : [{
+        name: "10,000 flows that finish, same burst (file)", scenario: "finished-10k", store: "file" as const, arg: "10000",
+        show: ["rssBeforeMb", "rssAfterBurstMb", "heapAfterBurstMb", "heapTotalAfterBurstMb", "newSpaceAfterBurstMb", "scheduledMs", "peakRssMb"],
+      }]),
 ];
 
 console.log(`firestep bench - ${new Date().toISOString()} - node ${process.version} - ${cpus().length} x ${cpus()[0]?.model ?? "cpu"} - ${Math.round(totalmem() / 2 ** 30)} GiB - median of ${runs} runs\n`);

@@ -92,6 +92,31 @@ const sleeper = defineFlow({ name: "sleeper", input: z.number(), output: z.numbe
   return run("after", () => 1);
 });
 
+/** Benchmark 6's control: the same two steps' worth of writes as `sleeper`, with no wait, so nothing is left asleep. */
+const finisher = defineFlow({ name: "finisher", input: z.number(), output: z.number() }, async () => {
+  await run("nap", () => 0);
+  return run("after", () => 1);
+});
+
+/** Schedules `flows` flows of `flow`, 100 at a time, and waits until the runtime is idle. */
+async function scheduleBurst(rt: EmbeddedRuntime, flow: typeof sleeper, flows: number, input: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < flows; i += 100) {
+    const ops = await Promise.all([...Array(Math.min(100, flows - i)).keys()].map(() => rt.scheduleFlow(flow, input)));
+    ids.push(...ops.map((o) => o.name));
+  }
+  await rt.idle();
+  return ids;
+}
+
+/** Memory in MB, read right after a full collection (when the process runs with --expose-gc). */
+function memory() {
+  global.gc?.();
+  const mem = process.memoryUsage();
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size / 1e6]));
+  return { rss: mem.rss / 1e6, heapUsed: mem.heapUsed / 1e6, heapTotal: mem.heapTotal / 1e6, newSpace: spaces.new_space ?? 0, oldSpace: spaces.old_space ?? 0, external: mem.external / 1e6 };
+}
+
 /** Waits until every flow in `ids` has finished, reading records only (never journals or history). */
 async function untilDone(rt: EmbeddedRuntime, ids: string[]): Promise<void> {
   let open = ids;
@@ -322,17 +347,12 @@ async function main(): Promise<Record<string, number | string>> {
         const wakeAt = Date.now() + 80_000;
         const [io0, cpu0] = [io(), process.cpuUsage()];
         const t0 = performance.now();
-        const ids: string[] = [];
         let finished = 0;
         let allDoneAt = 0;
         rt.subscribe((e) => {
           if (e.type === "flow.succeeded" && ++finished === flows) allDoneAt = Date.now();
         });
-        for (let i = 0; i < flows; i += 100) {
-          const ops = await Promise.all([...Array(Math.min(100, flows - i)).keys()].map(() => rt.scheduleFlow(sleeper, wakeAt)));
-          ids.push(...ops.map((o) => o.name));
-        }
-        await rt.idle();
+        const ids = await scheduleBurst(rt, sleeper, flows, wakeAt);
         const scheduledMs = performance.now() - t0;
         const [io1, cpu1] = [io(), process.cpuUsage(cpu0)];
         // What scheduling cost per flow: its create and first invocation, with more flows under way than the file store's cache holds.
@@ -343,12 +363,6 @@ async function main(): Promise<Record<string, number | string>> {
         };
         const idleSince = Date.now();
         if (idleSince > wakeAt - 42_000) throw new Error(`scheduling took ${Math.round(scheduledMs)} ms: move wakeAt later`);
-        const memory = () => {
-          global.gc?.();
-          const mem = process.memoryUsage();
-          const spaces = Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size / 1e6]));
-          return { rss: mem.rss / 1e6, heapUsed: mem.heapUsed / 1e6, heapTotal: mem.heapTotal / 1e6, newSpace: spaces.new_space ?? 0, oldSpace: spaces.old_space ?? 0, external: mem.external / 1e6 };
-        };
         await new Promise((r) => setTimeout(r, 3_000)); // all asleep, nothing running
         const burst = memory();
         await new Promise((r) => setTimeout(r, wakeAt - 2_000 - Date.now()));
@@ -365,6 +379,23 @@ async function main(): Promise<Record<string, number | string>> {
           rssAfterBurstMb: burst.rss, heapAfterBurstMb: burst.heapUsed, heapTotalAfterBurstMb: burst.heapTotal, newSpaceAfterBurstMb: burst.newSpace, oldSpaceAfterBurstMb: burst.oldSpace,
           rssSettledMb: settled.rss, heapSettledMb: settled.heapUsed, heapTotalSettledMb: settled.heapTotal, externalSettledMb: settled.external, idleSecondsSettled,
           wakeAllMs, wakeUpsPerSec: flows / (wakeAllMs / 1000), peakRssAwakeMb,
+        };
+      }
+      case "finished-10k": {
+        // Benchmark 6's control: the same burst, of flows that finish instead of sleeping, read the same way.
+        // What it reads 3 s after the burst is what the burst leaves, with no flow waiting.
+        const flows = Number(arg || 10_000);
+        global.gc?.();
+        const rssBeforeMb = process.memoryUsage().rss / 1e6;
+        const t0 = performance.now();
+        const ids = await scheduleBurst(rt, finisher, flows, 0);
+        const scheduledMs = performance.now() - t0;
+        await new Promise((r) => setTimeout(r, 3_000));
+        const burst = memory();
+        for (let i = 0; i < ids.length; i += 100) await untilDone(rt, ids.slice(i, i + 100));
+        return {
+          flows, scheduledMs, rssBeforeMb,
+          rssAfterBurstMb: burst.rss, heapAfterBurstMb: burst.heapUsed, heapTotalAfterBurstMb: burst.heapTotal, newSpaceAfterBurstMb: burst.newSpace, oldSpaceAfterBurstMb: burst.oldSpace,
         };
       }
       default:
