@@ -79,10 +79,10 @@ export async function carryOnCommand(command: Exclude<CarryOnCommand, "signal">,
   const flows = await loadFlows(file);
   const change = async (rt: EmbeddedRuntime) => {
     const flow = await moduleFlowOf(rt.core.store, flows, file, flowId);
-    if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying", cancel: "Cancelling" }[command]} ${flowId} (${flow.name})`);
     if (command === "cancel") await rt.cancelFlow(flow, flowId);
     else if (command === "resume") await rt.resumeFlow(flow, flowId, payload, flag(args, "step") ? { step: flag(args, "step")! } : undefined);
     else await (command === "continue" ? rt.continueFlow : rt.retryFlow)(flow, flowId);
+    if (!json(args)) io.print(`${{ resume: "Resuming", continue: "Continuing", retry: "Retrying", cancel: "Cancelling" }[command]} ${flowId} (${flow.name})`);
     return flow;
   };
   return withModuleRuntime(args, env, io, flowId, change, async (rt, _seen, flow) => {
@@ -106,9 +106,9 @@ export async function signalCommand(args: ParsedArgs, env: NodeJS.ProcessEnv, io
   const flows = await loadFlows(file);
   const send = async (rt: EmbeddedRuntime) => {
     const flow = await moduleFlowOf(rt.core.store, flows, file, flowId);
-    if (!json(args)) io.print(`Signalling ${flowId} (${flow.name}): "${signal}"`);
     // No flow given: the runtime takes the definition it runs this flow with (its version, from the module just loaded).
     await rt.signalFlow(undefined, flowId, signal, payload);
+    if (!json(args)) io.print(`Signalling ${flowId} (${flow.name}): "${signal}"`);
     return flow;
   };
   return withModuleRuntime(args, env, io, flowId, send, (rt, _seen, flow) => follow(rt, args, io, file, flow, flowId, answers));
@@ -150,7 +150,8 @@ function stopped(r: FlowRecord): boolean {
 /**
  * Opens the embedded runtime (after `check`, recovering the loaded module's flows), prints events as they happen (the
  * followed flow's plainly, others' after their id), runs `body` with the ids of the flows that ran here,
- * then lets due work finish before printing the body's summary last.
+ * then lets due work finish before printing the body's summary last. The events of `check` are printed
+ * once it has passed, so a change it prints only once accepted still comes before them.
  */
 async function withModuleRuntime<T>(
   args: ParsedArgs,
@@ -161,12 +162,22 @@ async function withModuleRuntime<T>(
   body: (rt: EmbeddedRuntime, seen: ReadonlySet<string>, checked: T) => Promise<Pick<FollowResult, "exitCode" | "summary">>,
 ): Promise<number> {
   const seen = new Set<string>();
-  const onEvent = (e: FlowEvent) => {
-    seen.add(e.flowId);
+  const print = (e: FlowEvent) => {
     if (!json(args)) io.print(e.flowId === followed ? `  ${formatEvent(e)}` : `  ${e.flowId} ${formatEvent(e)}`);
   };
+  let held: FlowEvent[] | undefined = [];
+  const onEvent = (e: FlowEvent) => {
+    seen.add(e.flowId);
+    if (held) held.push(e);
+    else print(e);
+  };
   let checked: T | undefined;
-  const rt = await openModuleRuntime(args, env, onEvent, async (r) => void (checked = await check(r)));
+  const rt = await openModuleRuntime(args, env, onEvent, async (r) => {
+    checked = await check(r);
+    const events = held!;
+    held = undefined;
+    events.forEach(print);
+  });
   let result: Pick<FollowResult, "exitCode" | "summary">;
   try {
     result = await body(rt, seen, checked as T);

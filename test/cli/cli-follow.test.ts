@@ -150,7 +150,7 @@ describe("firestep resume --module, refused", () => {
   /** Every file of the store, byte for byte. */
   const storeFiles = () => Object.fromEntries(readdirSync(cli.dir, { recursive: true, encoding: "utf8" }).sort().map((f) => [f, readFileSync(join(cli.dir, f)).toString("base64")]));
 
-  it("refuses a payload the interrupt's schema rejects before carrying any other due flow on: every stored file is unchanged", () => {
+  it("refuses a payload the interrupt's schema rejects before carrying any other due flow on: it prints only the error, and every stored file is unchanged", () => {
     expect(cli.run("run", examples, "approveOrder", order("r1"), "--id", "refused-1").code).toBe(4);
     expect(cli.run("run", examples, "approveOrder", order("r2"), "--id", "due-2").code).toBe(4);
     expect(cli.run("resume", "due-2", '{"approved":true}').code).toBe(0); // recorded only: due-2 is due, and nothing has run it
@@ -159,6 +159,7 @@ describe("firestep resume --module, refused", () => {
     const r = cli.run("resume", "refused-1", '{"approved":"yes"}', "--module", examples);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/INVALID_PAYLOAD/);
+    expect(r.out).toBe("");
     expect(storeFiles()).toEqual(before);
     expect(status("due-2")).toBe("scheduled");
   });

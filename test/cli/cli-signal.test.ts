@@ -58,6 +58,22 @@ describe("firestep signal", () => {
     expect(late.err).toMatch(/INVALID_FLOW_STATE: Cannot signal flow "t-3": it is cancelled/);
   });
 
+  it("prints only the error for a refused signal, and the signalling line before the events of one accepted", () => {
+    ticket("t-5");
+    for (const [signal, payload, code] of [["mesage", '{"text":"x"}', 2], ["message", '{"text":5}', 3]] as const) {
+      const r = cli.run("signal", "t-5", signal, payload, "--module", examples);
+      expect(r.code).toBe(code);
+      expect(r.out).toBe("");
+    }
+    const accepted = cli.run("signal", "t-5", "message", '{"text":"x"}', "--module", examples);
+    expect(accepted.code).toBe(4);
+    expect(accepted.out).toMatch(/^Signalling t-5 \(supportTicket\): "message"\n {2}\[flow\.signalled\]/);
+    expect(cli.run("cancel", "t-5").code).toBe(0);
+    const late = cli.run("signal", "t-5", "message", '{"text":"x"}', "--module", examples);
+    expect(late.code).toBe(3);
+    expect(late.out).toBe("");
+  });
+
   it("needs --module, saying why, and sends nothing without it", () => {
     ticket("t-4");
     const before = storeFiles();
