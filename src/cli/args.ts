@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { FLOW_ID_PATTERN, FLOW_ID_RULE } from "../runtime/call-options.js";
+import { FLOW_STATUSES, type FlowStatus } from "../schemas.js";
 import { BOOLEAN_FLAGS, COMMANDS, STORE_FLAGS, type CommandSpec, type FlagSpec } from "./command-specs.js";
 
 export interface ParsedArgs {
@@ -64,12 +65,16 @@ export function checkArgs(command: string, args: ParsedArgs): CommandSpec {
       );
     }
     if (values.length > 1 && !f.repeat) throw new InvalidArgumentError(`--${name} is given twice (${values.map((v) => JSON.stringify(v)).join(" and ")}); give it once.`);
+    // An empty value would read as the flag not given: --flow '' would list or purge every flow.
+    if (f.value && values.includes("")) throw new InvalidArgumentError(`--${name} needs ${f.what ?? `a value (${f.value})`}; got an empty one.`);
   }
   const n = args.positionals.length - 1;
   if (n < spec.positionals.min || n > spec.positionals.max) {
     const extra = n > spec.positionals.max ? `Unexpected argument ${JSON.stringify(args.positionals[spec.positionals.max + 1])}; ` : "";
     throw new InvalidArgumentError(`${extra}usage: ${spec.usage}`);
   }
+  const id = args.positionals[1]!;
+  if (spec.flowId && !FLOW_ID_PATTERN.test(id)) throw new InvalidArgumentError(`Not a flow id: a flow id is ${FLOW_ID_RULE}; got ${JSON.stringify(id)}. usage: ${spec.usage}`);
   return spec;
 }
 
@@ -130,6 +135,19 @@ export function flowIdFlag(args: ParsedArgs): string | undefined {
     throw new InvalidArgumentError(`--id takes ${FLOW_ID_RULE}; got ${JSON.stringify(id)}.`);
   }
   return id;
+}
+
+/** --status: one status or a comma-separated list of them, as GET /flows?status= takes; undefined when not given. */
+export function statusFlag(args: ParsedArgs): FlowStatus | FlowStatus[] | undefined {
+  const text = flag(args, "status");
+  if (text === undefined) return undefined;
+  const statuses = text.split(",").map((s) => s.trim());
+  for (const s of statuses) {
+    if (!(FLOW_STATUSES as readonly string[]).includes(s)) {
+      throw new InvalidArgumentError(`--status takes one or more of ${FLOW_STATUSES.join(", ")}, separated by commas; got ${JSON.stringify(s)}${statuses.length > 1 ? ` in ${JSON.stringify(text)}` : ""}.`);
+    }
+  }
+  return statuses.length === 1 ? (statuses[0] as FlowStatus) : (statuses as FlowStatus[]);
 }
 
 /** A whole-number flag within bounds, or undefined when not given. */

@@ -5,11 +5,9 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { Operation } from "../engine/operation.js";
-import type { FlowStatus } from "../schemas.js";
-import { FLOW_STATUSES } from "../schemas.js";
 import type { FlowRuntime } from "../runtime/runtime.js";
 import { purgeFinishedFlows } from "../runtime/retention.js";
-import { flag, intFlag, parseJsonArg, secondsFlag, type ParsedArgs } from "./args.js";
+import { flag, intFlag, parseJsonArg, secondsFlag, statusFlag, type ParsedArgs } from "./args.js";
 import { storeFlags } from "./backend.js";
 import { EXIT } from "./follow-flow.js";
 import { formatDetails, formatList } from "./format.js";
@@ -28,11 +26,10 @@ export async function controlCommand(
   const id = args.positionals[1]!;
   switch (command) {
     case "list": {
-      const status = flag(args, "status");
-      if (status !== undefined && !FLOW_STATUSES.includes(status as FlowStatus)) throw new InvalidArgumentError(`--status takes one of ${FLOW_STATUSES.join(", ")}; got ${JSON.stringify(status)}.`);
+      const status = statusFlag(args);
       const page = await rt.listFlows({
         ...(flag(args, "flow") ? { flowName: flag(args, "flow")! } : {}),
-        ...(status ? { status: status as FlowStatus } : {}),
+        ...(status ? { status } : {}),
         limit: intFlag(args, "limit", 1, 1000) ?? 50,
         ...(flag(args, "cursor") ? { cursor: flag(args, "cursor")! } : {}),
       });

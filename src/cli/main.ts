@@ -18,7 +18,8 @@ Usage:
   firestep work <file.js>
       Carries on the flows of that module that are due (resumed, retried, woken) to their next
       suspension or end, then exits.
-  firestep list [--flow NAME] [--status STATUS] [--limit N] [--cursor C]
+  firestep list [--flow NAME] [--status STATUS[,STATUS...]] [--limit N] [--cursor C]
+      Newest first; --status takes one status or several, comma-separated.
   firestep show <flowId>          status, steps and history
   firestep history <flowId>
   firestep resume <flowId> <payloadJson> [--step NAME] [--module FILE.js [--answer JSON]...]

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { FLOW_ID_RULE } from "../../src/runtime/call-options.js";
+import { FLOW_STATUSES } from "../../src/schemas.js";
 import { cliSession, examples } from "./cli-process.js";
 
 const cli = cliSession();
@@ -65,5 +67,68 @@ describe("firestep command-line arguments", () => {
     const cursor = cli.run("list", "--cursor", "garbage");
     expect(cursor.code).toBe(2);
     expect(ids()).toEqual(["kept-1"]);
+  });
+});
+
+describe("firestep command-line values that cannot narrow anything", () => {
+  const listed = (...args: string[]) => (JSON.parse(cli.run("list", ...args, "--json").out) as { flows: Array<{ id: string }> }).flows.map((f) => f.id).sort();
+
+  it("refuses an empty flow name instead of listing or purging every flow", () => {
+    const before = ids();
+    const list = cli.run("list", "--flow", "");
+    expect(list.code).toBe(2);
+    expect(list.err).toMatch(/--flow needs a flow name/);
+    expect(list.out).toBe("");
+    const purge = cli.run("purge", "--older-than", "0", "--flow", "");
+    expect(purge.code).toBe(2);
+    expect(purge.err).toMatch(/--flow needs a flow name/);
+    expect(ids()).toEqual(before);
+  });
+
+  it("refuses an empty value for any flag that takes one, such as the interrupt to answer", () => {
+    const r = cli.run("resume", "kept-1", '{"approved":true}', "--step", "");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--step needs the name of an interrupt; got an empty one/);
+    expect(cli.run("list", "--cursor", "").code).toBe(2);
+  });
+
+  it("refuses a flow id that cannot be one, for every command that takes one, stating the rule and the value, before opening a store", () => {
+    const lines: string[][] = [
+      ["show", "a b"],
+      ["history", "a b"],
+      ["resume", "a b", "{}"],
+      ["continue", "a b"],
+      ["retry", "a b"],
+      ["pause", "a b"],
+      ["cancel", "a b"],
+      ["delete", "a b"],
+      ["signal", "a b", "message", "--module", examples],
+      ["query", "a b", "messageCount", "--module", examples],
+    ];
+    for (const line of lines) {
+      const r = cli.run(...line);
+      expect(r.code, `${line.join(" ")}: ${r.err}`).toBe(2);
+      expect(r.err).toContain(`a flow id is ${FLOW_ID_RULE}; got "a b"`);
+      expect(r.out).toBe("");
+    }
+    // Firestore without a project cannot be opened: the id is refused first.
+    expect(cli.run("show", "", "--backend", "firestore").err).toContain(`a flow id is ${FLOW_ID_RULE}; got ""`);
+  });
+
+  it("lists the flows in any of a comma-separated list of statuses, as GET /flows?status= does", () => {
+    expect(cli.run("run", examples, "approveOrder", JSON.stringify({ orderId: "w" }), "--id", "waiting-1").code).toBe(4);
+    expect(listed("--status", "waiting")).toEqual(["waiting-1"]);
+    expect(listed("--status", "waiting,succeeded")).toEqual([...ids()].sort());
+    expect(listed("--status", "failed, waiting")).toEqual(["waiting-1"]);
+  });
+
+  it("refuses an unknown status in the list, naming the valid ones, and a list with an empty item", () => {
+    const r = cli.run("list", "--status", "waiting,done");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`got "done"`);
+    expect(r.err).toContain(FLOW_STATUSES.join(", "));
+    expect(r.out).toBe("");
+    expect(cli.run("list", "--status", "waiting,").code).toBe(2);
+    expect(cli.run("list", "--status", ",").code).toBe(2);
   });
 });
