@@ -8,6 +8,7 @@ import { APP_JS } from "./client/app.js";
 import { DOM_JS } from "./client/dom.js";
 import { FLOW_VIEW_JS } from "./client/flow-view.js";
 import { LIST_VIEW_JS } from "./client/list-view.js";
+import { QUERY_FORM_JS } from "./client/query-form.js";
 import { SCHEMA_FORM_JS } from "./client/schema-form.js";
 import { STYLES_CSS } from "./client/styles.js";
 import { TIMELINE_JS } from "./client/timeline.js";
@@ -25,5 +26,6 @@ export const CLIENT_ASSETS: Record<string, { body: string; contentType: string }
   "timeline.js": { body: TIMELINE_JS, contentType: JS },
   "schema-form.js": { body: SCHEMA_FORM_JS, contentType: JS },
   "wait-forms.js": { body: WAIT_FORMS_JS, contentType: JS },
+  "query-form.js": { body: QUERY_FORM_JS, contentType: JS },
   "app.css": { body: STYLES_CSS, contentType: "text/css; charset=utf-8" },
 };

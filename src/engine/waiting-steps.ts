@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { formatIssues, InterruptSwallowedError, InterruptTimeoutError, InvalidArgumentError, PollTimeoutError, serializeError, showValue } from "../errors.js";
 import type { Flow, FlowOutput } from "../flow.js";
+import { schemaField } from "../json-schema.js";
 import { jsonCopy } from "../json-value.js";
 import { isFinished } from "../schemas.js";
 import { currentContext, inStepScope, type InvocationContext, type NextCall, type StepScope } from "./invocation-context.js";
@@ -73,14 +74,6 @@ async function awaitInterrupt<S extends z.ZodType>(ctx: InvocationContext, next:
     return ctx.park(call, wait, () => awaitInterrupt(ctx, next, name, schema, options));
   } finally {
     ctx.activity.end();
-  }
-}
-
-function schemaField(schema: z.ZodType): { schema?: unknown } {
-  try {
-    return { schema: z.toJSONSchema(schema, { unrepresentable: "any" }) };
-  } catch {
-    return {};
   }
 }
 

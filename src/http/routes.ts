@@ -9,6 +9,7 @@ import type { FlowRuntime, ScheduleOptions } from "../runtime/runtime.js";
 import { jsonQueryResult } from "../runtime/query-result.js";
 import type { ListQuery } from "../ports.js";
 import { FLOW_STATUSES, type FlowStatus } from "../schemas.js";
+import { describeDefinition } from "./flow-definition.js";
 import { objectBody } from "./request-body.js";
 import { withoutStacks } from "./responses.js";
 
@@ -57,7 +58,9 @@ export const ROUTES: Route[] = [
         const d = await c.runtime().getFlow(c.params.ref!);
         const record = d.record.error ? { ...d.record, error: withoutStacks(d.record.error) } : d.record;
         const steps = d.steps.map((s) => (s.error ? { ...s, error: withoutStacks(s.error) } : s));
-        return { status: 200, json: { operation: publicOperation(d.operation), record, steps, history: d.history } };
+        const core = c.runtime().core;
+        const definition = describeDefinition((r) => core.flowFor(r), d.record);
+        return { status: 200, json: { operation: publicOperation(d.operation), record, steps, history: d.history, definition } };
       },
       async POST(c) {
         const flow = c.findFlow(c.params.ref!);

@@ -76,6 +76,23 @@ const ticket = defineFlow(
   },
 );
 
+// Waits for "note", then "close"; "close" may come first and is kept until then.
+const inbox = defineFlow(
+  {
+    name: "dashInbox",
+    input: z.object({ inboxId: z.string() }),
+    output: z.string(),
+    signals: { note: z.object({ text: z.string().min(1) }), close: z.object({ reason: z.enum(["done", "spam"]) }) },
+    queries: { summary: (view) => ({ status: view.status, steps: Object.keys(view.steps) }), openedAt: () => new Date(0) },
+  },
+  async ({ inboxId }) => {
+    await run("open-inbox", () => inboxId);
+    const { text } = await waitForSignal<{ text: string }>("note");
+    const { reason } = await waitForSignal<{ reason: string }>("close");
+    return `${inboxId}: ${text} (${reason})`;
+  },
+);
+
 let runtime: EmbeddedRuntime;
 let server: DevServer;
 let context: BrowserContext;
@@ -234,9 +251,9 @@ describe("the dashboard in a browser", () => {
     await page.getByRole("heading", { name: /Waiting for signal: reply/ }).waitFor();
     await expectText(page.locator("section[aria-label=Summary]"), /Waiting for\s*signal: reply/);
     const form = page.locator("form.signal-form");
-    const payload = form.getByLabel("Payload (JSON)");
+    const payload = form.getByLabel("text");
 
-    await payload.fill('{ "text": 7 }');
+    await payload.fill("");
     await form.getByRole("button", { name: "Send signal" }).click();
     const error = form.locator(".form-error");
     await expectText(error, /INVALID_PAYLOAD.*still waiting/);
@@ -246,12 +263,103 @@ describe("the dashboard in a browser", () => {
     expect(still.record.status).toBe("waiting");
     expect(still.operation.metadata.waitingFor).toEqual([expect.objectContaining({ kind: "signal", name: "reply" })]);
 
-    await payload.fill('{ "text": "fixed, thanks" }');
+    await payload.fill("fixed, thanks");
     await form.getByRole("button", { name: "Send signal" }).click();
     await page.locator("h1 .status-succeeded").waitFor({ timeout: 15_000 });
     await expectText(page.locator(".io"), /t-3: fixed, thanks/);
     expect(await page.locator("form.signal-form").count()).toBe(0);
     expect((await runtime.getFlow(id)).record.status).toBe("succeeded");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("offers a form for every signal the flow declares until it finishes, built from the signal's schema; one it does not wait for yet is kept until it does", async () => {
+    const { name: id } = await runtime.scheduleFlow(inbox, { inboxId: "in-1" });
+    await until("the inbox to wait for a note", async () => (await runtime.getFlow(id)).record.status === "waiting");
+
+    await page.goto(`${server.url}/#/flows/${encodeURIComponent(id)}`);
+    await page.getByRole("heading", { name: /Waiting for signal: note/ }).waitFor();
+    await page.getByRole("heading", { name: /Send signal: close/ }).waitFor();
+    const noteForm = page.locator('form[data-wait="signal:note"]');
+    const closeForm = page.locator('form[data-wait="signal:close"]');
+    expect(await noteForm.getByLabel("text").getAttribute("type")).toBe("text");
+    expect(await closeForm.getByLabel("reason").evaluate((el) => el.tagName)).toBe("SELECT");
+
+    // Refused by the schema: the API's message, and nothing stored.
+    await closeForm.getByRole("button", { name: "Send signal" }).click();
+    await expectText(closeForm.locator(".form-error"), /INVALID_PAYLOAD Refused; nothing changed\. .*reason/);
+    expect((await runtime.getFlow(id)).record.inbox ?? {}).toEqual({});
+
+    // A signal the flow does not wait for yet: taken and kept; the flow still waits for its note.
+    await closeForm.getByLabel("reason").selectOption("spam");
+    await closeForm.getByRole("button", { name: "Send signal" }).click();
+    await expectText(page.locator(".notice"), /Signal close sent; the flow takes it when it waits for it\./);
+    const kept = await runtime.getFlow(id);
+    expect(kept.record.status).toBe("waiting");
+    expect(Object.keys(kept.record.inbox ?? {})).toEqual([expect.stringMatching(/^signal:close:/)]);
+    await page.screenshot({ path: join(ARTIFACTS, "signals-declared.png"), fullPage: true });
+
+    // A paused flow still takes signals, so its forms stay.
+    await runtime.pauseFlow(undefined, id);
+    await page.locator("h1 .status-paused").waitFor();
+    expect(await page.locator("form.signal-form").count()).toBe(2);
+    await runtime.continueFlow(undefined, id);
+    await page.locator("h1 .status-waiting").waitFor();
+
+    await noteForm.getByLabel("text").fill("hello");
+    await noteForm.getByRole("button", { name: "Send signal" }).click();
+    await page.locator("h1 .status-succeeded").waitFor({ timeout: 15_000 });
+    await expectText(page.locator(".io"), /in-1: hello \(spam\)/);
+    expect(await page.locator("form.signal-form").count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("runs a query the flow declares and shows its JSON result, or the API's error, which stays through the page's refreshes", async () => {
+    const { name: id } = await runtime.scheduleFlow(inbox, { inboxId: "in-2" });
+    await until("the inbox to wait for a note", async () => (await runtime.getFlow(id)).record.status === "waiting");
+
+    await page.goto(`${server.url}/#/flows/${encodeURIComponent(id)}`);
+    await page.getByRole("heading", { name: "Queries" }).waitFor();
+    const queries = page.locator("section", { has: page.getByRole("heading", { name: "Queries" }) });
+    const select = queries.getByLabel("Query", { exact: true });
+    expect(await select.locator("option").allTextContents()).toEqual(["summary", "openedAt"]);
+    const output = queries.locator(".query-output");
+
+    await queries.getByRole("button", { name: "Run query" }).click();
+    await expectText(output, /Result of summary:.*"status": "waiting".*"open-inbox"/);
+
+    await select.selectOption("openedAt");
+    await queries.getByRole("button", { name: "Run query" }).click();
+    await expectText(output, /INVALID_QUERY_RESULT Query "openedAt" of flow .* returned a value JSON cannot carry/);
+
+    // A change to the flow re-renders the page; the result shown stays.
+    await select.selectOption("summary");
+    await queries.getByRole("button", { name: "Run query" }).click();
+    await expectText(output, /Result of summary:/);
+    await runtime.signalFlow(undefined, id, "close", { reason: "done" });
+    await expectText(page.locator("table.history"), /flow\.signalled/);
+    await expectText(output, /Result of summary:.*"open-inbox"/);
+    await page.screenshot({ path: join(ARTIFACTS, "query.png"), fullPage: true });
+
+    // A finished flow still answers queries.
+    await runtime.signalFlow(undefined, id, "note", { text: "bye" });
+    await page.locator("h1 .status-succeeded").waitFor({ timeout: 15_000 });
+    await queries.getByRole("button", { name: "Run query" }).click();
+    await expectText(output, /"status": "succeeded"/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows a flow this server does not define, saying its signals and queries are unknown here, and offers neither", async () => {
+    // Stored by another deployment (and not due for an hour, so this runtime never tries to run it).
+    const elsewhere = { ...inbox, name: "dashElsewhere" } as typeof inbox;
+    const { name: id } = await runtime.scheduleFlow(elsewhere, { inboxId: "in-3" }, { delaySeconds: 3600 });
+
+    await page.goto(`${server.url}/#/flows/${encodeURIComponent(id)}`);
+    await page.locator("h1 .status-scheduled").waitFor();
+    await expectText(page.locator(".definition-unknown"), /Signals and queries: Flow "dashElsewhere" is not defined where this API runs/);
+    await expectText(page.locator(".io"), /in-3/);
+    expect(await page.locator("form.signal-form").count()).toBe(0);
+    expect(await page.locator("form.query-form").count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "definition-unknown.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 

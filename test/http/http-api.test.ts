@@ -53,6 +53,16 @@ const cart = defineFlow(
     return total;
   },
 );
+// Two versions of one flow: a flow keeps the signals and queries of the version it started with.
+const versionedV1 = defineFlow({ name: "httpVersioned", version: "v1", input: z.object({}), output: z.void(), signals: { stop: z.void() } }, async () => {
+  await sleep("wait", 3600);
+});
+defineFlow(
+  { name: "httpVersioned", version: "v2", input: z.object({}), output: z.void(), signals: { cancelOrder: z.object({}) }, queries: { stage: () => "waiting" } },
+  async () => {
+    await sleep("wait", 3600);
+  },
+);
 let flakyFails = 0;
 const flaky = defineFlow({ name: "httpFlaky", input: z.void(), output: z.string() }, async () =>
   run({ name: "flaky", retryConfig: { maxAttempts: 1 } }, () => {
@@ -281,6 +291,49 @@ describe("flows", () => {
     store.calls.length = 0;
     expect(await call("GET", `/flows/${id}/queries/total`)).toMatchObject({ status: 200, json: { result: 12 } });
     expect(store.calls).toEqual(["load"]); // the record and journal, read once
+  });
+
+  it("says which signals and queries the flow's definition declares, each signal with its payload's JSON Schema", async () => {
+    const id = (await call("POST", "/flows/httpCart", { input: { items: 1 } })).json.name as string;
+    const got = await call("GET", `/flows/${id}`);
+    expect(got.status).toBe(200);
+    expect(got.json.definition).toEqual({
+      known: true,
+      signals: [{ name: "item", schema: expect.objectContaining({ type: "object", properties: { price: { type: "number", exclusiveMinimum: 0 } }, required: ["price"] }) }],
+      queries: [{ name: "total" }, { name: "openedAt" }],
+    });
+    expect(Object.keys(got.json)).toEqual(["operation", "record", "steps", "history", "definition"]);
+  });
+
+  it("lists no signals or queries for a flow that declares none", async () => {
+    const id = (await call("POST", "/flows/httpGreet", { input: { name: "Gil" } })).json.name as string;
+    expect((await call("GET", `/flows/${id}`)).json.definition).toEqual({ known: true, signals: [], queries: [] });
+  });
+
+  it("describes the definition of the version a flow was started with, as the signal route checks it", async () => {
+    // POST starts the newest version; an older one is started through the runtime, as before a deploy.
+    const current = (await call("POST", "/flows/httpVersioned", { input: {} })).json.name as string;
+    const got = await call("GET", `/flows/${current}`);
+    expect(got.json.definition).toMatchObject({ known: true, version: "v2", signals: [{ name: "cancelOrder" }], queries: [{ name: "stage" }] });
+    const old = (await t.runtime.scheduleFlow(versionedV1, {})).name;
+    const oldGot = await call("GET", `/flows/${old}`);
+    expect(oldGot.json.definition).toMatchObject({ known: true, version: "v1", signals: [{ name: "stop" }], queries: [] });
+    expect((await call("POST", `/flows/${old}/signals/cancelOrder`, { payload: {} })).json.error.code).toBe("INVALID_ARGUMENT");
+    expect((await call("POST", `/flows/${old}/signals/stop`, {})).status).toBe(200);
+  });
+
+  it("still shows a flow whose definition this process does not know, saying plainly that its signals and queries are unknown", async () => {
+    // Stored by another deployment: this process has never defined "httpElsewhere".
+    const id = (await t.runtime.scheduleFlow({ ...greet, name: "httpElsewhere" } as typeof greet, { name: "Hal" })).name;
+    const got = await call("GET", `/flows/${id}`);
+    expect(got.status).toBe(200);
+    expect(got.json.operation).toMatchObject({ name: id, metadata: { flowName: "httpElsewhere", status: "scheduled" } });
+    expect(got.json.record).toMatchObject({ id, input: { name: "Hal" } });
+    expect(got.json.definition).toEqual({ known: false, message: expect.stringContaining('Flow "httpElsewhere" is not defined where this API runs') });
+    expect(got.json.definition.message).toContain("404 FLOW_NOT_REGISTERED");
+    // What the message promises: the routes that need the definition refuse it.
+    expect((await call("POST", `/flows/${id}/signals/item`, { payload: {} })).json.error.code).toBe("FLOW_NOT_REGISTERED");
+    expect((await call("GET", `/flows/${id}/queries/total`)).json.error.code).toBe("FLOW_NOT_REGISTERED");
   });
 
   it("pauses, continues, cancels and deletes a flow", async () => {

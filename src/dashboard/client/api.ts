@@ -72,6 +72,8 @@ export function createApi(root, onAuthError) {
     getFlow: (id) => call("GET", flowPath(id)),
     resume: (id, payload, step) => call("POST", flowPath(id) + "/resume", step ? { payload, step } : { payload }),
     signal: (id, name, payload) => call("POST", flowPath(id) + "/signals/" + encodeURIComponent(name), { payload }),
+    /** Resolves with { result? }: result is left out when the query's handler returned undefined. */
+    query: (id, name) => call("GET", flowPath(id) + "/queries/" + encodeURIComponent(name)),
     /** action: pause | continue | cancel | retry */
     control: (id, action, body) => call("POST", flowPath(id) + "/" + action, body || {}),
     remove: (id) => call("DELETE", flowPath(id)),

@@ -1,12 +1,14 @@
 /**
- * flow-view.js: one flow's page. Its state and actions, a form for the interrupt or signal it waits for,
- * input and output or error, the timeline, every step (expandable) and the event history. Polls every
- * two seconds; a re-render keeps focus, open steps, and whatever the user typed into the form.
+ * flow-view.js: one flow's page. Its state and actions, a form for the interrupt it waits for and for each
+ * signal it may take, input and output or error, its queries, the timeline, every step (expandable) and the
+ * event history. Polls every two seconds; a re-render keeps focus, open steps, whatever the user typed into
+ * a form, and the last query result.
  */
 export const FLOW_VIEW_JS = String.raw`
 import { h, replaceChildren, statusBadge, timeEl, fmtAgo, fmtDuration, jsonBlock, describeWait, keepFocus } from "./dom.js";
 import { ACTIONS, allowedActions, whyDisabled } from "./actions.js";
-import { interruptForm, signalForm } from "./wait-forms.js";
+import { interruptForm, offeredSignals, signalForm } from "./wait-forms.js";
+import { queryForm } from "./query-form.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
 const POLL_MS = 2000;
@@ -20,13 +22,14 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
   const formSlot = h("div");
   const summary = h("section", { "aria-label": "Summary" });
   const io = h("div", { class: "io" });
+  const querySlot = h("div");
   const timeline = h("section", { "aria-labelledby": "timeline-title" });
   const stepsSlot = h("section", { "aria-labelledby": "steps-title" });
   const historySlot = h("section", { "aria-labelledby": "history-title" });
   const element = h("article", { class: "flow-page" },
     h("p", { class: "back" }, h("a", { href: "#/" }, "← All flows")),
-    head, actionsBar, notice, alertBox, formSlot, summary, io, timeline, stepsSlot, historySlot);
-  let detail = null, signature = "", formKey = null, timer = 0, disposed = false, busy = false, wantFocus = !!focus;
+    head, actionsBar, notice, alertBox, formSlot, summary, io, querySlot, timeline, stepsSlot, historySlot);
+  let detail = null, signature = "", formKey = null, queryKey = null, timer = 0, disposed = false, busy = false, wantFocus = !!focus;
 
   function say(text) { notice.textContent = text; }
   function fail(text) { replaceChildren(alertBox, text ? h("p", { class: "error" }, text) : null); }
@@ -41,7 +44,7 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
         stop();
         replaceChildren(head, h("h1", { id: "flow-title", tabindex: "-1" }, "Flow not found"));
         replaceChildren(summary, h("p", {}, "No flow with id ", h("code", {}, id), " exists (it may have been deleted)."));
-        [actionsBar, formSlot, io, timeline, stepsSlot, historySlot].forEach((el) => replaceChildren(el));
+        [actionsBar, formSlot, io, querySlot, timeline, stepsSlot, historySlot].forEach((el) => replaceChildren(el));
         return;
       }
       fail(e.isAuth ? authHint(e) : "Could not load the flow: " + e.message);
@@ -61,7 +64,8 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
         renderSteps(d);
         renderHistory(d);
       });
-      renderForm(d.operation);
+      renderForm(d);
+      renderQueries(d);
       if (wantFocus) document.getElementById("flow-title").focus();
       wantFocus = false;
     }
@@ -122,10 +126,11 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
     }
   }
 
-  /** The interrupt's form and one per signal waited for; rebuilt only when what is awaited changes, so typing survives polls. */
-  function renderForm(op) {
+  /** The interrupt's form and one per signal offered; rebuilt only when those change, so typing survives polls. */
+  function renderForm(d) {
+    const op = d.operation;
     const b = op.blockedOnStep;
-    const signals = [...new Set((op.metadata.waitingFor || []).filter((w) => w.kind === "signal").map((w) => w.name))];
+    const signals = offeredSignals(d);
     const key = op.done ? "" : JSON.stringify([b ? [b.name, b.schema] : null, signals]);
     if (key === formKey) return;
     const hadFocus = formSlot.contains(document.activeElement);
@@ -137,10 +142,21 @@ export function createFlowView({ api, id, confirm, navigate, authHint, focus }) 
     };
     const forms = op.done ? [] : [
       b ? interruptForm({ api, id, blocked: b, authHint, onSent }) : null,
-      ...signals.map((name) => signalForm({ api, id, name, authHint, onSent })),
+      ...signals.map((signal) => signalForm({ api, id, signal, authHint, onSent })),
     ].filter(Boolean);
     replaceChildren(formSlot, forms);
     if (hadFocus && !formSlot.contains(document.activeElement)) document.getElementById("flow-title").focus();
+  }
+
+  /** The query form, or why neither signals nor queries are offered; rebuilt only when the definition changes, so a result stays. */
+  function renderQueries(d) {
+    const def = d.definition;
+    const key = JSON.stringify(def ? [def.known, def.message, def.queries] : null);
+    if (key === queryKey) return;
+    queryKey = key;
+    replaceChildren(querySlot, !def ? null
+      : !def.known ? h("p", { class: "definition-unknown hint" }, "Signals and queries: ", def.message)
+      : def.queries.length ? queryForm({ api, id, queries: def.queries, authHint }) : null);
   }
 
   function renderSummary(d, now) {

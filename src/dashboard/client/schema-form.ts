@@ -1,7 +1,7 @@
 /**
- * schema-form.js: a form for an interrupt's JSON Schema (as zod's toJSONSchema writes it). Objects
- * become fieldsets, booleans checkboxes, strings text inputs, numbers number inputs, enums selects;
- * anything else (arrays, unions, references) a JSON textarea. The form does not validate: the server
+ * schema-form.js: a form for an interrupt's or a signal's JSON Schema (as zod's toJSONSchema writes it).
+ * Objects become fieldsets, booleans checkboxes, strings text inputs, numbers number inputs, enums
+ * selects; anything else (arrays, unions, references) a JSON textarea. The form does not validate: the server
  * checks the payload against the same schema and its message is what the user sees.
  */
 export const SCHEMA_FORM_JS = String.raw`

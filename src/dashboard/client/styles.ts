@@ -94,8 +94,11 @@ pre.json { margin: 0; max-height: 18rem; overflow: auto; background: var(--code-
 .error-block p { margin: 0 0 0.4rem; color: var(--danger); }
 
 .interrupt { border: 1px solid var(--wait-edge); border-left-width: 5px; background: var(--wait-bg); border-radius: 8px; padding: 0.2rem 1rem 0.9rem; margin: 1rem 0; }
-.interrupt h2 { margin-top: 0.6rem; }
-.interrupt input:not([type="checkbox"]), .interrupt select, .interrupt textarea { max-width: 28rem; }
+.offer { border: 1px solid var(--border); border-radius: 8px; padding: 0.2rem 1rem 0.9rem; margin: 1rem 0; }
+.interrupt h2, .offer h2 { margin-top: 0.6rem; }
+.interrupt input:not([type="checkbox"]), .interrupt select, .interrupt textarea,
+.offer input:not([type="checkbox"]), .offer select, .offer textarea { max-width: 28rem; }
+.query-output pre.json { margin-top: 0.3rem; }
 .form-error .error { margin-top: 0.6rem; }
 
 .timeline-wrap { overflow-x: auto; border: 1px solid var(--rule); border-radius: 8px; padding: 0.25rem 0.25rem 0; }

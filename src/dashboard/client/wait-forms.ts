@@ -1,7 +1,7 @@
 /**
- * wait-forms.js: the forms that answer what a flow waits for: an interrupt's input (fields from its
- * JSON Schema) and a signal's payload (JSON: a wait carries no signal schema, so the server checks it).
- * Both show the API's refusal in place and leave the flow as it was.
+ * wait-forms.js: the forms that send a flow what it waits for or may take: an interrupt's input and a
+ * signal's payload, each with fields from its JSON Schema when the API gives one (else a JSON text area;
+ * the server checks the payload either way). Both show the API's refusal in place and leave the flow as it was.
  */
 export const WAIT_FORMS_JS = String.raw`
 import { h, replaceChildren } from "./dom.js";
@@ -18,21 +18,43 @@ export function interruptForm({ api, id, blocked, authHint, onSent }) {
     submitLabel: "Resume flow",
     send: (value) => api.resume(id, value, blocked.name),
     sentText: "Input sent to " + blocked.name + "; the flow resumes.",
+    refused: "Refused; the flow is still waiting.",
     authHint, onSent,
   });
 }
 
-/** name: a signal the flow waits for (a wait of kind "signal"). */
-export function signalForm({ api, id, name, authHint, onSent }) {
+/**
+ * The signals to offer for a flow's details d: every one its definition declares while it has not finished
+ * (the runtime takes a signal in any unfinished status and keeps it until the flow waits for it), those it
+ * waits for first. None when the API does not know the definition: it would refuse them all. From an API
+ * that does not describe definitions, the signals the flow waits for, with no schema.
+ */
+export function offeredSignals(d) {
+  const op = d.operation;
+  if (op.done) return [];
+  const waited = new Set((op.metadata.waitingFor || []).filter((w) => w.kind === "signal").map((w) => w.name));
+  const def = d.definition;
+  if (!def) return [...waited].map((name) => ({ name, waiting: true }));
+  if (!def.known) return [];
+  const all = def.signals.map((s) => ({ name: s.name, schema: s.schema, waiting: waited.has(s.name) }));
+  return all.filter((s) => s.waiting).concat(all.filter((s) => !s.waiting));
+}
+
+/** signal: one of offeredSignals, { name, schema?, waiting }. */
+export function signalForm({ api, id, signal, authHint, onSent }) {
+  const { name, waiting } = signal;
   return waitSection({
     kind: "signal",
-    title: "Waiting for signal: ",
+    panel: waiting ? "interrupt" : "offer",
+    title: waiting ? "Waiting for signal: " : "Send signal: ",
     name,
-    hint: "Sending wakes the flow with this payload. A payload the signal's schema rejects is refused and the flow keeps waiting.",
-    built: buildSchemaForm(undefined),
+    hint: (waiting ? "Sending wakes the flow with this payload." : "The flow keeps it, in order, until it waits for this signal.") +
+      " A payload the signal's schema rejects is refused and nothing changes.",
+    built: buildSchemaForm(signal.schema),
     submitLabel: "Send signal",
     send: (value) => api.signal(id, name, value),
-    sentText: "Signal " + name + " sent; the flow resumes.",
+    sentText: "Signal " + name + " sent; " + (waiting ? "the flow resumes." : "the flow takes it when it waits for it."),
+    refused: waiting ? "Refused; the flow is still waiting." : "Refused; nothing changed.",
     authHint, onSent,
   });
 }
@@ -58,7 +80,7 @@ function waitSection(o) {
     try {
       await o.send(r.value);
     } catch (e) {
-      const text = e.isAuth ? o.authHint(e) : e.code === "INVALID_PAYLOAD" ? "Refused; the flow is still waiting. " + e.message : e.message + " (" + e.code + ")";
+      const text = e.isAuth ? o.authHint(e) : e.code === "INVALID_PAYLOAD" ? o.refused + " " + e.message : e.message + " (" + e.code + ")";
       replaceChildren(error, h("p", { class: "error" }, h("strong", {}, e.code), " ", text));
       return;
     } finally {
@@ -66,7 +88,7 @@ function waitSection(o) {
     }
     await o.onSent(o.sentText);
   });
-  return h("section", { class: "interrupt", "aria-labelledby": titleId },
+  return h("section", { class: o.panel || "interrupt", "aria-labelledby": titleId },
     h("h2", { id: titleId }, o.title, h("code", {}, o.name)),
     h("p", { class: "hint" }, o.hint),
     form);
