@@ -144,12 +144,20 @@ export function matchRoute(segments: string[]): { route: Route; params: Record<s
   return undefined;
 }
 
+const LIST_PARAMETERS = ["flow", "status", "limit", "cursor"];
+
+/** GET /flows' query. A parameter it cannot read is refused, never dropped: dropping one would list more than asked. */
 function listQuery(q: URLSearchParams): ListQuery {
   const query: ListQuery = {};
+  for (const key of q.keys()) {
+    if (!LIST_PARAMETERS.includes(key)) throw new InvalidArgumentError(`GET /flows does not take "${key}"; it takes ${LIST_PARAMETERS.join(", ")}.`);
+  }
   const flow = q.get("flow");
-  if (flow) query.flowName = flow;
-  const statuses = q.getAll("status").flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  if (flow === "") throw new InvalidArgumentError(`flow needs a flow name; got an empty one. Leave flow out to list every flow name.`);
+  if (flow !== null) query.flowName = flow;
+  const statuses = q.getAll("status").flatMap((s) => s.split(",")).map((s) => s.trim());
   for (const s of statuses) {
+    if (s === "") throw new InvalidArgumentError(`status needs one or more of ${FLOW_STATUSES.join(", ")}, separated by commas; got an empty one. Leave status out to list every status.`);
     if (!(FLOW_STATUSES as readonly string[]).includes(s)) throw new InvalidArgumentError(`status "${s}" is not one of ${FLOW_STATUSES.join(", ")}.`);
   }
   if (statuses.length) query.status = statuses.length === 1 ? (statuses[0] as FlowStatus) : (statuses as FlowStatus[]);

@@ -421,6 +421,21 @@ describe("errors", () => {
     expect(wrongMethod.headers.get("allow")).toBe("GET, POST, DELETE");
   });
 
+  it("refuses a list query that would widen what it lists: an empty flow name or status, or a parameter it does not take", async () => {
+    await call("POST", "/flows/httpGreet", { input: { name: "x" }, delaySeconds: 60 });
+    for (const [path, says] of [
+      ["/flows?flow=", "flow needs a flow name"],
+      ["/flows?status=", "status needs one or more of"],
+      ["/flows?status=failed,", "status needs one or more of"],
+      ["/flows?stauts=failed", 'does not take "stauts"'],
+    ]) {
+      const r = await call("GET", path);
+      expect({ path, status: r.status, code: r.json?.error?.code }).toEqual({ path, status: 400, code: "INVALID_ARGUMENT" });
+      expect(r.json.error.message).toContain(says);
+    }
+    expect((await call("GET", "/flows?cursor=")).json.operations).toHaveLength(1);
+  });
+
   it("refuses a delaySeconds past 100 years with 400 before storing anything, so listing keeps working", async () => {
     const r = await call("POST", "/flows/httpNap", { delaySeconds: 1e300 });
     expect(r.status).toBe(400);
