@@ -12,7 +12,7 @@ import {
   NotBlockedOnInterruptError,
   serializeError,
 } from "../errors.js";
-import { isFinished, type FlowRecord, type WakeTask } from "../schemas.js";
+import { isFinished, type FlowRecord, type StepRecord, type WakeTask } from "../schemas.js";
 import { earliestWake, type Outcome } from "./invoke.js";
 
 export function newFlowRecord(args: { id: string; flowName: string; version?: string; input: unknown; now: number; startAt: number }): FlowRecord {
@@ -200,7 +200,8 @@ export function continueRecord(r: FlowRecord, now: number): FlowRecord {
   const next: FlowRecord = { ...r, rev: r.rev + 1, status: to, updatedAt: now };
   delete next.pausedFrom;
   delete next.lease;
-  if (to === "scheduled") next.wakeAt = Math.min(r.wakeAt ?? now, now);
+  // A start still to come keeps its delay; one already due (or a runner stopped by the pause) goes at once.
+  if (to === "scheduled") next.wakeAt = r.wakeAt ?? now;
   return next;
 }
 
@@ -234,6 +235,43 @@ export function retryRecord(r: FlowRecord, now: number): FlowRecord {
   delete next.error;
   delete next.finishedAt;
   return next;
+}
+
+/** How a retry rewrites the journal: entries from `truncateFrom` on are dropped, then `append` (renumbered) is stored. */
+export interface RetryPlan {
+  truncateFrom?: number;
+  append: StepRecord[];
+  /** The step that failed the flow, run again by the retry. */
+  failed?: StepRecord;
+  kept: number;
+}
+
+/**
+ * What a retry keeps of a failed flow's journal. The step that failed the flow (its last failed step) runs
+ * again. A failure the flow caught earlier stays, as does every step that completed, including any that
+ * completed after the failure (a parallel branch): a retry must not repeat their side effects. A step
+ * whose compensation ran was undone, so the flow goes again from the earliest such step; the compensation
+ * entries go too, so a later failure undoes the steps of the new run.
+ */
+export function retryPlan(steps: readonly StepRecord[]): RetryPlan {
+  let failed: StepRecord | undefined;
+  let undoneFrom: number | undefined;
+  const byKey = new Map(steps.map((s) => [s.key, s]));
+  for (const s of steps) {
+    if (s.kind === "compensate") {
+      const undone = s.ok ? byKey.get(s.key.slice(0, -":compensate".length)) : undefined;
+      if (undone && (undoneFrom === undefined || undone.seq < undoneFrom)) undoneFrom = undone.seq;
+    } else if (!s.ok && (failed === undefined || s.seq > failed.seq)) {
+      failed = s;
+    }
+  }
+  const dropped = (s: StepRecord) => s.kind === "compensate" || s === failed || (undoneFrom !== undefined && s.seq >= undoneFrom);
+  let truncateFrom: number | undefined;
+  for (const s of steps) if (dropped(s) && (truncateFrom === undefined || s.seq < truncateFrom)) truncateFrom = s.seq;
+  if (truncateFrom === undefined) return { append: [], kept: steps.length, ...(failed ? { failed } : {}) };
+  const from = truncateFrom;
+  const append = steps.filter((s) => s.seq > from && !dropped(s)).map((s, i) => ({ ...s, seq: from + i }));
+  return { truncateFrom, append, kept: steps.filter((s) => s.seq < from).length + append.length, ...(failed ? { failed } : {}) };
 }
 
 export function assertDeletable(r: FlowRecord): void {

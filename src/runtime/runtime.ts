@@ -15,6 +15,7 @@ import {
   newFlowRecord,
   pauseRecord,
   resumeRecord,
+  retryPlan,
   retryRecord,
   signalRecord,
 } from "../engine/transitions.js";
@@ -218,14 +219,14 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
     async retryFlow(flowRef, flowId) {
       const r = await mustGet(flowId, flowRef);
       const loaded = await store.load(flowId);
-      const firstFailed = loaded?.steps.find((s) => !s.ok);
       const next = await refusedFor(flowId, async () => retryRecord(r, clock.now()));
-      const kept = firstFailed ? loaded!.steps.filter((s) => s.seq < firstFailed.seq).length : r.stepCount;
+      const plan = retryPlan(loaded?.steps ?? []);
       const stored = await store.commit(flowId, {
         expectRev: r.rev,
-        record: { ...next, stepCount: kept },
-        ...(firstFailed ? { truncateFrom: firstFailed.seq } : {}),
-        events: [{ at: clock.now(), type: "flow.retried", ...(firstFailed ? { step: firstFailed.key } : {}) }],
+        record: { ...next, stepCount: plan.truncateFrom === undefined ? r.stepCount : plan.kept },
+        ...(plan.truncateFrom !== undefined ? { truncateFrom: plan.truncateFrom } : {}),
+        ...(plan.append.length ? { steps: plan.append } : {}),
+        events: [{ at: clock.now(), type: "flow.retried", ...(plan.failed ? { step: plan.failed.key } : {}) }],
       });
       core.publish(stored, { at: clock.now(), type: "flow.retried" });
       await core.enqueue(stored, stored.wakeAt ?? clock.now(), "start");

@@ -18,6 +18,35 @@ const steady = defineFlow({ name: "ctlSteady", input: z.object({ tag: z.string()
   });
   return tag;
 });
+let cFails = true;
+const afterCaught = defineFlow({ name: "ctlAfterCaught", input: z.void(), output: z.string() }, async () => {
+  try {
+    await run("probe", () => {
+      ran.push("probe");
+      throw new Error("probe failed");
+    });
+  } catch {
+    // The flow handles this failure and goes on.
+  }
+  await run("charge", () => void ran.push("charge"));
+  await run("ship", () => {
+    ran.push("ship");
+    if (cFails) throw new Error("ship broke");
+  });
+  return "shipped";
+});
+let hotelFails = true;
+const trip = defineFlow({ name: "ctlTrip", input: z.void(), output: z.string() }, async () => {
+  const flight = await run({ name: "flight", compensate: (f: string) => void ran.push(`cancel ${f}`) }, () => {
+    ran.push("book flight");
+    return `F${ran.filter((x) => x === "book flight").length}`;
+  });
+  await run("hotel", () => {
+    ran.push("hotel");
+    if (hotelFails) throw new Error("no rooms");
+  });
+  return flight;
+});
 const asks = defineFlow({ name: "ctlAsks", input: z.void(), output: z.string() }, async () => {
   const a = await interrupt("first", z.string());
   return a + (await interrupt("second", z.string()));
@@ -37,6 +66,8 @@ for (const backend of allBackends) {
       await cleanup();
       ran.length = 0;
       failOnce = true;
+      cFails = true;
+      hotelFails = true;
     });
 
     it("pauses a flow across wake-ups and continues it later", async () => {
@@ -74,6 +105,44 @@ for (const backend of allBackends) {
       expect((await h.settle()).result).toEqual({ response: "flaky" });
       expect(ran).toEqual(["flaky:one", "flaky:two"]);
       await expect(t.runtime.retryFlow(steady, h.id)).rejects.toMatchObject({ code: "INVALID_FLOW_STATE" });
+    });
+
+    it("a retry does not re-run a step that completed after a failure the flow caught", async () => {
+      open();
+      const h = await t.start(afterCaught, undefined);
+      expect((await h.settle()).result).toMatchObject({ error: { message: "ship broke" } });
+      cFails = false;
+      await t.runtime.retryFlow(afterCaught, h.id);
+      expect((await h.settle()).result).toEqual({ response: "shipped" });
+      expect(ran).toEqual(["probe", "charge", "ship", "ship"]);
+      expect((await h.steps()).map((s) => [s.seq, s.key, s.ok])).toEqual([[0, "probe", false], [1, "charge", true], [2, "ship", true]]);
+    });
+
+    it("a retry runs again a step whose compensation undid it, and undoes the new run if it fails again", async () => {
+      open();
+      const h = await t.start(trip, undefined);
+      expect((await h.settle()).result).toMatchObject({ error: { message: "no rooms" } });
+      expect(ran).toEqual(["book flight", "hotel", "cancel F1"]);
+      await t.runtime.retryFlow(trip, h.id);
+      expect((await h.settle()).result).toMatchObject({ error: { message: "no rooms" } });
+      expect(ran.slice(3)).toEqual(["book flight", "hotel", "cancel F2"]);
+      hotelFails = false;
+      await t.runtime.retryFlow(trip, h.id);
+      expect((await h.settle()).result).toEqual({ response: "F3" });
+      expect((await h.steps()).map((s) => s.key)).toEqual(["flight", "hotel"]);
+    });
+
+    it("continuing a paused flow that has not started keeps its start delay", async () => {
+      open();
+      const start = t.clock.now();
+      const h = await t.start(steady, { tag: "d" }, 3600);
+      await t.runtime.pauseFlow(steady, h.id);
+      await t.runtime.continueFlow(steady, h.id);
+      await t.clock.advance(1_800_000);
+      await t.runtime.idle();
+      expect(ran).toEqual([]);
+      expect((await h.record())).toMatchObject({ status: "scheduled", wakeAt: start + 3_600_000 });
+      expect((await h.settle()).result).toEqual({ response: "d" });
     });
 
     it("deletes only finished flows, with their journal and history", async () => {
