@@ -9,6 +9,7 @@ import { jsonCopy } from "../json-value.js";
 import type { z } from "zod";
 import { currentContext, type InvocationContext, type NextCall } from "./invocation-context.js";
 import { journalStep, journalValue } from "./steps.js";
+import { isSignalInboxKey } from "./transitions.js";
 import { isWaitSeconds, MAX_WAIT_TEXT } from "./wait-bound.js";
 
 const PREFIX = "signal:";
@@ -43,7 +44,7 @@ async function takeSignal<T>(ctx: InvocationContext, next: NextCall, name: strin
     const now = ctx.io.now();
     const firstAt = ctx.progress[key]?.firstAt ?? now;
     const inboxKey = Object.keys(ctx.inbox)
-      .filter((k) => k.startsWith(`${PREFIX}${name}:`) && !ctx.consumedInbox.has(k))
+      .filter((k) => isSignalInboxKey(k, name) && !ctx.consumedInbox.has(k))
       .sort()[0];
     if (inboxKey) {
       ctx.consumedInbox.add(inboxKey);

@@ -124,7 +124,7 @@ export function applyOutcome(r: FlowRecord, outcome: Exclude<Outcome, { kind: "s
     case "suspended": {
       // A signal or resume that arrived while the flow ran is already in the inbox: run again at once to take it.
       const answered = outcome.waits.some(
-        (w) => (w.kind === "signal" && Object.keys(inbox).some((k) => k.startsWith(`signal:${w.name}:`))) || (w.kind === "interrupt" && inbox[w.step] !== undefined),
+        (w) => (w.kind === "signal" && Object.keys(inbox).some((k) => isSignalInboxKey(k, w.name))) || (w.kind === "interrupt" && inbox[w.step] !== undefined),
       );
       const earliest = answered ? now : earliestWake(outcome.waits);
       const wakeAt = r.deadlineAt !== undefined ? Math.min(earliest ?? r.deadlineAt, r.deadlineAt) : earliest;
@@ -186,6 +186,12 @@ export function signalRecord(r: FlowRecord, name: string, payload: unknown, now:
 /** Inbox keys of signals sort in the order they were sent. */
 export function signalInboxKey(name: string, seq: number): string {
   return `signal:${name}:${String(seq).padStart(10, "0")}`;
+}
+
+/** True when `key` holds a signal named exactly `name`: a prefix test would hand "order" the signals of "order:cancel". */
+export function isSignalInboxKey(key: string, name: string): boolean {
+  const prefix = `signal:${name}:`;
+  return key.length === prefix.length + 10 && key.startsWith(prefix) && /^\d{10}$/.test(key.slice(prefix.length));
 }
 
 export function pauseRecord(r: FlowRecord, now: number): FlowRecord {

@@ -195,6 +195,9 @@ export async function waitFor<F extends Flow>(name: string, _flow: F | { flow: F
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || !id)) {
     throw new InvalidArgumentError(`waitFor("${name}") needs an array of flow ids.`);
   }
+  if (ids.includes(ctx.record.id)) {
+    throw new InvalidArgumentError(`waitFor("${name}") cannot wait for flow "${ctx.record.id}" itself: it would never finish. Wait only for other flows.`);
+  }
   return journalStep(ctx, name, "waitFor", (done) => replay<Array<Operation<FlowOutput<F>>>>(done), (next) => awaitFlowsDone<F>(ctx, next, name, ids));
 }
 

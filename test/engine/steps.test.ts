@@ -383,6 +383,33 @@ describe("composition", () => {
     expect(op.result).toEqual({ response: [10, 100, 1000] });
   });
 
+  it("refuses a waitFor of the flow's own id, which would wait forever, with INVALID_ARGUMENT", async () => {
+    const selfish = defineFlow({ name: "waitsForItself", input: z.void(), output: z.unknown() }, async () => {
+      const me = await run("my-id", () => t.runtime.listFlows({ flowName: "waitsForItself" }).then((p) => p.flows[0]!.id));
+      return waitFor("me", child, [me]);
+    });
+    t = createTestRuntime();
+    const op = await t.run(selfish, undefined);
+    expect(op.result).toMatchObject({ error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("itself") } });
+  });
+
+  it("takes only the signals of the name it waits for, not those of a name it prefixes", async () => {
+    const flow = defineFlow(
+      { name: "prefixSignals", input: z.void(), output: z.array(z.string()), signals: { order: z.string(), "order:cancel": z.string() } },
+      async () => {
+        await sleep("settle-in", 10);
+        return [await waitForSignal<string>("order"), await waitForSignal<string>("order:cancel")];
+      },
+    );
+    t = createTestRuntime();
+    const h = await t.start(flow, undefined);
+    await t.runtime.idle();
+    await t.runtime.signalFlow(flow, h.id, "order:cancel", "cancel it");
+    expect((await h.settle()).done).toBe(false);
+    await t.runtime.signalFlow(flow, h.id, "order", "place it");
+    expect((await h.settle()).result).toEqual({ response: ["place it", "cancel it"] });
+  });
+
   it("runs steps in parallel with Promise.all and replays them by call order", async () => {
     const ran: string[] = [];
     const flow = defineFlow({ name: "parallel", input: z.void(), output: z.array(z.string()) }, async () => {
