@@ -203,6 +203,12 @@ export function pauseRecord(r: FlowRecord, now: number): FlowRecord {
 export function continueRecord(r: FlowRecord, now: number): FlowRecord {
   if (r.status !== "paused") throw new InvalidFlowStateError(r.id, "continue", r.status, "Only a paused flow can be continued.");
   const to = r.pausedFrom ?? "scheduled";
+  // Paused mid-step, its runner may still hold it: that runner goes on, rather than a second one starting the same step.
+  if (to === "scheduled" && r.lease && r.lease.until > now) {
+    const held: FlowRecord = { ...r, rev: r.rev + 1, status: "running", updatedAt: now };
+    delete held.pausedFrom;
+    return held;
+  }
   const next: FlowRecord = { ...r, rev: r.rev + 1, status: to, updatedAt: now };
   delete next.pausedFrom;
   delete next.lease;
@@ -226,7 +232,8 @@ export function cancelRecord(r: FlowRecord, now: number, reason?: string): FlowR
   delete next.pausedFrom;
   delete next.lease;
   // A flow that ran steps may have compensations to run: one more delivery replays it to find and run them.
-  if (r.stepCount > 0) {
+  // So may one that is running: the step under way is stored when it finishes, its undo with it.
+  if (r.stepCount > 0 || r.status === "running") {
     next.compensating = true;
     next.wakeAt = now;
     if (r.status === "running" && r.lease) next.lease = r.lease;
@@ -283,5 +290,8 @@ export function retryPlan(steps: readonly StepRecord[]): RetryPlan {
 export function assertDeletable(r: FlowRecord): void {
   if (!isFinished(r.status)) {
     throw new InvalidFlowStateError(r.id, "delete", r.status, "Only finished flows can be deleted; cancel it first.");
+  }
+  if (r.compensating) {
+    throw new InvalidFlowStateError(r.id, "delete", r.status, "Its compensations have not run yet, and deleting it now would skip them; delete it once they have.");
   }
 }

@@ -157,19 +157,23 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
 }
 
 /**
- * A runner told to stop because the flow was cancelled gives up its lease at once, so the delivery
- * that runs the compensations need not wait for the lease to run out.
+ * A runner told to stop because the flow was cancelled or paused gives up its lease at once, so the
+ * delivery that runs the compensations, or the one after a continue, need not wait for the lease to run
+ * out. A flow continued meanwhile (still marked running under this lease) is scheduled again at once.
  */
 async function handOver(core: RuntimeCore, writer: RunnerWriter): Promise<FlowRecord> {
   const r = writer.record;
-  if (!(r.status === "cancelled" && r.compensating && r.lease?.owner === core.owner)) return r;
+  if (!((r.status === "cancelled" && r.compensating) || r.status === "paused") || r.lease?.owner !== core.owner) return r;
   try {
     const released = await writer.write((cur) => {
-      const next: FlowRecord = { ...cur, rev: cur.rev + 1, wakeAt: core.clock.now() };
+      const next: FlowRecord = { ...cur, rev: cur.rev + 1 };
       delete next.lease;
+      if (cur.status === "paused") return next;
+      next.wakeAt = core.clock.now();
+      if (cur.status === "running") next.status = "scheduled";
       return next;
     });
-    await core.enqueue(released, released.wakeAt!, "wake");
+    if (released.status !== "paused") await core.enqueue(released, released.wakeAt!, "wake");
     return released;
   } catch (e) {
     if (isFirestepError(e) && e.code === "FENCED") return r;

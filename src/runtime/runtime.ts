@@ -204,6 +204,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       const stored = await transition(flowId, flowRef, continueRecord, "flow.continued");
       await afterOutcome(core, stored);
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "continue");
+      // Still held by its runner: should that runner be gone, the flow is taken over when the lease ends.
+      if (stored.status === "running" && stored.lease) await core.enqueue(stored, stored.lease.until, "lease");
       return toOperation(stored);
     },
 

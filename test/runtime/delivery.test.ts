@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createEmbeddedRuntime, createRuntime, defineFlow, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
+import { createEmbeddedRuntime, createRuntime, defineFlow, interrupt, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
 import { createFakeClock } from "../../src/testing/index.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
@@ -141,5 +141,92 @@ describe("delivery", () => {
     const state = await rt.getFlowState(flow, op.name);
     expect(state).toMatchObject({ done: true, result: { error: { code: "FLOW_CANCELLED" } } });
     expect((await store.load(op.name))!.steps.map((s) => s.key)).toEqual(["one"]);
+  });
+  describe("control calls while a step runs", () => {
+    const tick = () => new Promise((r) => setImmediate(r));
+    const gated = (name: string, ran: string[], undo?: string[]) => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const flow = defineFlow({ name, input: z.void(), output: z.string() }, async () => {
+        await run({ name: "slow", ...(undo ? { compensate: () => void undo.push("undo slow") } : {}) }, async () => {
+          ran.push("slow");
+          await gate;
+          return 1;
+        });
+        await run("next", () => void ran.push("next"));
+        return "done";
+      });
+      return { flow, release: () => release() };
+    };
+    const untilRan = async (ran: string[]) => {
+      for (let i = 0; i < 50 && ran.length === 0; i++) await tick();
+    };
+
+    it("a flow paused and continued while its step runs keeps its runner: no second runner starts the step", async () => {
+      const ran: string[] = [];
+      const { flow, release } = gated("pauseContinueMidStep", ran);
+      t = createTestRuntime();
+      const h = await t.start(flow, undefined);
+      await untilRan(ran);
+      await t.runtime.pauseFlow(flow, h.id);
+      await t.runtime.continueFlow(flow, h.id);
+      for (let i = 0; i < 20; i++) await tick();
+      expect(ran).toEqual(["slow"]);
+      release();
+      expect((await h.settle()).result).toEqual({ response: "done" });
+      expect(ran).toEqual(["slow", "next"]);
+    });
+
+    it("a runner stopped by a pause lets go of the flow, so a continue runs it at once, not after the lease", async () => {
+      const ran: string[] = [];
+      const { flow, release } = gated("pauseMidStep", ran);
+      t = createTestRuntime();
+      const h = await t.start(flow, undefined);
+      await untilRan(ran);
+      await t.runtime.pauseFlow(flow, h.id);
+      release();
+      await t.runtime.idle();
+      expect(await h.record()).toMatchObject({ status: "paused" });
+      expect((await h.record()).lease).toBeUndefined();
+      const at = t.clock.now();
+      await t.runtime.continueFlow(flow, h.id);
+      await t.runtime.idle();
+      expect(await h.record()).toMatchObject({ status: "succeeded", finishedAt: at });
+      expect(ran).toEqual(["slow", "next"]);
+    });
+
+    it("cancelling a flow while its first step runs undoes that step once it is stored", async () => {
+      const ran: string[] = [];
+      const undo: string[] = [];
+      const { flow, release } = gated("cancelFirstStep", ran, undo);
+      t = createTestRuntime();
+      const h = await t.start(flow, undefined);
+      await untilRan(ran);
+      await t.runtime.cancelFlow(flow, h.id);
+      release();
+      await h.settle();
+      await t.runtime.idle();
+      expect(ran).toEqual(["slow"]);
+      expect(undo).toEqual(["undo slow"]);
+      expect(await h.record()).toMatchObject({ status: "cancelled" });
+      expect((await h.record()).compensating).toBeUndefined();
+    });
+
+    it("deleteFlow refuses a cancelled flow whose compensations have not run yet, and they still run", async () => {
+      const undo: string[] = [];
+      const flow = defineFlow({ name: "deleteCompensating", input: z.void(), output: z.number() }, async () => {
+        await run({ name: "book", compensate: () => void undo.push("unbook") }, () => 1);
+        return interrupt("ask", z.number());
+      });
+      t = createTestRuntime();
+      const h = await t.start(flow, undefined);
+      await h.settle();
+      await t.runtime.cancelFlow(flow, h.id);
+      await expect(t.runtime.deleteFlow(flow, h.id)).rejects.toMatchObject({ code: "INVALID_FLOW_STATE" });
+      await t.runtime.idle();
+      expect(undo).toEqual(["unbook"]);
+      await t.runtime.deleteFlow(flow, h.id);
+      await expect(t.runtime.getFlow(h.id)).rejects.toMatchObject({ code: "FLOW_NOT_FOUND" });
+    });
   });
 });
