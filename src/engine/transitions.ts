@@ -261,24 +261,22 @@ export interface RetryPlan {
 
 /**
  * What a retry keeps of a failed flow's journal. The step that failed the flow (its last failed step) runs
- * again. A failure the flow caught earlier stays, as does every step that completed, including any that
- * completed after the failure (a parallel branch): a retry must not repeat their side effects. A step
- * whose compensation ran was undone, so the flow goes again from the earliest such step; the compensation
- * entries go too, so a later failure undoes the steps of the new run.
+ * again, and so does every step a compensation undid, with the compensation entries dropped so a later
+ * failure undoes the new run. Everything else stays: a failure the flow caught earlier, and every step that
+ * completed and was not undone (one with no undo, a parallel branch that finished after the failure): a
+ * retry must not repeat their side effects. Replay finds steps by call, so the gaps left are run afresh.
  */
 export function retryPlan(steps: readonly StepRecord[]): RetryPlan {
   let failed: StepRecord | undefined;
-  let undoneFrom: number | undefined;
-  const byKey = new Map(steps.map((s) => [s.key, s]));
+  const undone = new Set<string>();
   for (const s of steps) {
     if (s.kind === "compensate") {
-      const undone = s.ok ? byKey.get(s.key.slice(0, -":compensate".length)) : undefined;
-      if (undone && (undoneFrom === undefined || undone.seq < undoneFrom)) undoneFrom = undone.seq;
+      if (s.ok) undone.add(s.key.slice(0, -":compensate".length));
     } else if (!s.ok && (failed === undefined || s.seq > failed.seq)) {
       failed = s;
     }
   }
-  const dropped = (s: StepRecord) => s.kind === "compensate" || s === failed || (undoneFrom !== undefined && s.seq >= undoneFrom);
+  const dropped = (s: StepRecord) => s.kind === "compensate" || s === failed || undone.has(s.key);
   let truncateFrom: number | undefined;
   for (const s of steps) if (dropped(s) && (truncateFrom === undefined || s.seq < truncateFrom)) truncateFrom = s.seq;
   if (truncateFrom === undefined) return { append: [], kept: steps.length, ...(failed ? { failed } : {}) };

@@ -47,6 +47,18 @@ const trip = defineFlow({ name: "ctlTrip", input: z.void(), output: z.string() }
   });
   return flight;
 });
+const tripWithNotice = defineFlow({ name: "ctlTripNotice", input: z.void(), output: z.string() }, async () => {
+  const flight = await run({ name: "flight", compensate: (f: string) => void ran.push(`cancel ${f}`) }, () => {
+    ran.push("book flight");
+    return `F${ran.filter((x) => x === "book flight").length}`;
+  });
+  await run("notify", () => void ran.push("notify"));
+  await run("hotel", () => {
+    ran.push("hotel");
+    if (hotelFails) throw new Error("no rooms");
+  });
+  return flight;
+});
 const asks = defineFlow({ name: "ctlAsks", input: z.void(), output: z.string() }, async () => {
   const a = await interrupt("first", z.string());
   return a + (await interrupt("second", z.string()));
@@ -130,6 +142,18 @@ for (const backend of allBackends) {
       await t.runtime.retryFlow(trip, h.id);
       expect((await h.settle()).result).toEqual({ response: "F3" });
       expect((await h.steps()).map((s) => s.key)).toEqual(["flight", "hotel"]);
+    });
+
+    it("a retry runs again only what compensations undid and the failed step, not a step with no undo between them", async () => {
+      open();
+      const h = await t.start(tripWithNotice, undefined);
+      expect((await h.settle()).result).toMatchObject({ error: { message: "no rooms" } });
+      expect(ran).toEqual(["book flight", "notify", "hotel", "cancel F1"]);
+      hotelFails = false;
+      await t.runtime.retryFlow(tripWithNotice, h.id);
+      expect((await h.settle()).result).toEqual({ response: "F2" });
+      expect(ran.slice(4)).toEqual(["book flight", "hotel"]);
+      expect((await h.steps()).map((s) => s.key).sort()).toEqual(["flight", "hotel", "notify"]);
     });
 
     it("continuing a paused flow that has not started keeps its start delay", async () => {
