@@ -2,7 +2,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
 import {
-  configureFirestep, createEmbeddedRuntime, createFileStore, createLocalQueue, createMemoryStore, createRuntime, defineFlow, systemClock,
+  configureFirestep, createEmbeddedRuntime, scheduleCron, createFileStore, createLocalQueue, createMemoryStore, createRuntime, defineFlow, systemClock,
   type DeliveryMeta, type DeliveryResult, type EmbeddedRuntime, type EmbeddedRuntimeOptions, type FileStoreOptions, type FileStoreStats, type FlowRuntime,
   type FlowStore, type LocalQueueOptions, type LocalTaskQueue, type MemoryStoreOptions, type Operation, type RuntimeOptions, type WakeTask,
 } from "../../src/index.js";
@@ -52,6 +52,18 @@ export async function factories(): Promise<void> {
   configureFirestep({ runtime: embedded });
   configureFirestep({ embedded: true, dir: ".firestep" });
   configureFirestep({ store: createMemoryStore(), queue: createLocalQueue({ clock }) });
+  // @ts-expect-error an unknown configuration key is refused
+  configureFirestep({ store: createMemoryStore(), queue: createLocalQueue({ clock }), bogus: 1 });
+  // @ts-expect-error and in the embedded form
+  configureFirestep({ embedded: true, dir: ".firestep", directory: "x" });
+
+  // A cron's input is the flow's.
+  scheduleCron(embedded, { flow: order, schedule: "0 9 * * *", input: { orderId: "daily" }, overlap: "skip" });
+  scheduleCron(embedded, { flow: order, schedule: "0 9 * * *", input: (tick) => ({ orderId: tick.toISOString() }), overlap: "allow" });
+  // @ts-expect-error the input is checked against the flow's schema
+  scheduleCron(embedded, { flow: order, schedule: "0 9 * * *", input: { orderId: 1 }, overlap: "skip" });
+  // @ts-expect-error overlap is "skip" or "allow"
+  scheduleCron(embedded, { flow: order, schedule: "0 9 * * *", input: { orderId: "x" }, overlap: "queue" });
 
   const meta: DeliveryMeta = { taskId: "t-1" };
   const task: WakeTask = { flowId: "f", flowName: "n", at: 0 } as WakeTask;
