@@ -44,14 +44,14 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Base class of every Firestep error. */
-export class FirestepError extends Error {
+/** Base class of every Firestep error; `C` is its code, a literal type on each subclass so a check on `code` narrows. */
+export class FirestepError<C extends ErrorCode = ErrorCode> extends Error {
   readonly [FIRESTEP_ERROR] = true;
-  readonly code: ErrorCode;
+  readonly code: C;
   /** Extra facts that help a caller act on the error (never another flow's data). */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(code: C, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -59,35 +59,36 @@ export class FirestepError extends Error {
   }
 }
 
-export function isFirestepError(e: unknown): e is FirestepError {
-  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[FIRESTEP_ERROR] === true;
+/** Whether `e` is a Firestep error (from any copy of the package), and when `code` is given, one with that code. */
+export function isFirestepError<C extends ErrorCode = ErrorCode>(e: unknown, code?: C): e is FirestepError<C> {
+  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[FIRESTEP_ERROR] === true && (code === undefined || (e as FirestepError).code === code);
 }
 
-export class InvalidInputError extends FirestepError {
+export class InvalidInputError extends FirestepError<"INVALID_INPUT"> {
   constructor(flowName: string, issues: string) {
     super("INVALID_INPUT", `Input for flow "${flowName}" does not match its input schema: ${issues}. Fix the input and call again.`);
   }
 }
 
-export class InvalidOutputError extends FirestepError {
+export class InvalidOutputError extends FirestepError<"INVALID_OUTPUT"> {
   constructor(flowName: string, issues: string) {
     super("INVALID_OUTPUT", `Flow "${flowName}" returned a value that does not match its output schema: ${issues}. Fix the flow's return value or its output schema.`);
   }
 }
 
-export class InvalidPayloadError extends FirestepError {
+export class InvalidPayloadError extends FirestepError<"INVALID_PAYLOAD"> {
   constructor(what: string, issues: string) {
     super("INVALID_PAYLOAD", `${what}: the payload does not match the schema: ${issues}. Nothing was changed; send a payload that matches.`);
   }
 }
 
-export class InvalidArgumentError extends FirestepError {
+export class InvalidArgumentError extends FirestepError<"INVALID_ARGUMENT"> {
   constructor(message: string) {
     super("INVALID_ARGUMENT", message);
   }
 }
 
-export class InvalidStepNameError extends FirestepError {
+export class InvalidStepNameError extends FirestepError<"INVALID_STEP_NAME"> {
   constructor(message: string) {
     super("INVALID_STEP_NAME", message);
   }
@@ -97,7 +98,7 @@ export class InvalidStepNameError extends FirestepError {
  * `subject` names a value that is not a step's result, the way a caller would ("The input of flow
  * \"x\""); `step` stays the key it is stored under.
  */
-export class UnstorableValueError extends FirestepError {
+export class UnstorableValueError extends FirestepError<"UNSTORABLE_VALUE"> {
   constructor(step: string, path: string, why: string, subject?: string) {
     super(
       "UNSTORABLE_VALUE",
@@ -110,7 +111,7 @@ export class UnstorableValueError extends FirestepError {
 }
 
 /** A query's handler returned what JSON cannot carry, so it cannot be answered over HTTP or printed as JSON. */
-export class InvalidQueryResultError extends FirestepError {
+export class InvalidQueryResultError extends FirestepError<"INVALID_QUERY_RESULT"> {
   constructor(flowId: string, query: string, path: string, why: string) {
     super(
       "INVALID_QUERY_RESULT",
@@ -121,7 +122,7 @@ export class InvalidQueryResultError extends FirestepError {
   }
 }
 
-export class ValueTooLargeError extends FirestepError {
+export class ValueTooLargeError extends FirestepError<"VALUE_TOO_LARGE"> {
   constructor(step: string, bytes: number, limit: number, subject?: string) {
     super(
       "VALUE_TOO_LARGE",
@@ -135,7 +136,7 @@ export class ValueTooLargeError extends FirestepError {
   }
 }
 
-export class FlowNotFoundError extends FirestepError {
+export class FlowNotFoundError extends FirestepError<"FLOW_NOT_FOUND"> {
   constructor(flowId: string, flowName?: string) {
     super("FLOW_NOT_FOUND", `No flow with id "${flowId}"${flowName ? ` of flow "${flowName}"` : ""} exists. Check the id (it is the operation's "name").`, {
       details: { flowId },
@@ -143,7 +144,7 @@ export class FlowNotFoundError extends FirestepError {
   }
 }
 
-export class FlowNotRegisteredError extends FirestepError {
+export class FlowNotRegisteredError extends FirestepError<"FLOW_NOT_REGISTERED"> {
   constructor(flowName: string, known: string[]) {
     super(
       "FLOW_NOT_REGISTERED",
@@ -153,7 +154,7 @@ export class FlowNotRegisteredError extends FirestepError {
   }
 }
 
-export class FlowAlreadyExistsError extends FirestepError {
+export class FlowAlreadyExistsError extends FirestepError<"FLOW_ALREADY_EXISTS"> {
   constructor(flowId: string) {
     super("FLOW_ALREADY_EXISTS", `A flow with id "${flowId}" already exists with a different flow name or input. Choose another flowId, or send the same input to get the existing operation.`, {
       details: { flowId },
@@ -161,13 +162,13 @@ export class FlowAlreadyExistsError extends FirestepError {
   }
 }
 
-export class InvalidFlowStateError extends FirestepError {
+export class InvalidFlowStateError extends FirestepError<"INVALID_FLOW_STATE"> {
   constructor(flowId: string, action: string, status: string, hint: string) {
     super("INVALID_FLOW_STATE", `Cannot ${action} flow "${flowId}": it is ${status}. ${hint}`, { details: { flowId, status } });
   }
 }
 
-export class NotBlockedOnInterruptError extends FirestepError {
+export class NotBlockedOnInterruptError extends FirestepError<"NOT_BLOCKED_ON_INTERRUPT"> {
   constructor(flowId: string, detail: string) {
     super("NOT_BLOCKED_ON_INTERRUPT", `Cannot resume flow "${flowId}": ${detail}. Nothing was changed; check getFlowState(...).blockedOnStep.`, {
       details: { flowId },
@@ -176,14 +177,14 @@ export class NotBlockedOnInterruptError extends FirestepError {
 }
 
 /** A conditional write lost: the stored record changed since it was read. Internal; callers re-read. */
-export class ConflictError extends FirestepError {
+export class ConflictError extends FirestepError<"CONFLICT"> {
   constructor(flowId: string, detail = "the record changed since it was read") {
     super("CONFLICT", `Write to flow "${flowId}" was rejected: ${detail}. Re-read the flow and try again.`, { details: { flowId } });
   }
 }
 
 /** A runner that lost its lease tried to write. */
-export class FencedError extends FirestepError {
+export class FencedError extends FirestepError<"FENCED"> {
   constructor(flowId: string, epoch: number, current: number) {
     super("FENCED", `Runner of flow "${flowId}" with epoch ${epoch} lost its lease (the flow is at epoch ${current}); its writes are rejected.`, {
       details: { flowId, epoch, current },
@@ -192,14 +193,14 @@ export class FencedError extends FirestepError {
 }
 
 /** Throw from a step to fail it at once, skipping its retry policy. */
-export class NonRetriableError extends FirestepError {
+export class NonRetriableError extends FirestepError<"NON_RETRIABLE"> {
   constructor(message: string, options?: { cause?: unknown }) {
     super("NON_RETRIABLE", message, options);
   }
 }
 
 /** A step failed for good (after its retries); thrown into the flow where the step was awaited. */
-export class StepFailedError extends FirestepError {
+export class StepFailedError extends FirestepError<"STEP_FAILED"> {
   readonly step: string;
   readonly attempts: number;
   constructor(step: string, attempts: number, cause: SerializedError) {
@@ -211,37 +212,37 @@ export class StepFailedError extends FirestepError {
   }
 }
 
-export class PollTimeoutError extends FirestepError {
+export class PollTimeoutError extends FirestepError<"POLL_TIMEOUT"> {
   constructor(step: string, seconds: number) {
     super("POLL_TIMEOUT", `Poll "${step}" did not see true within ${seconds} s.`, { details: { step, seconds } });
   }
 }
 
-export class InterruptTimeoutError extends FirestepError {
+export class InterruptTimeoutError extends FirestepError<"INTERRUPT_TIMEOUT"> {
   constructor(step: string, seconds: number) {
     super("INTERRUPT_TIMEOUT", `Interrupt "${step}" was not answered within ${seconds} s.`, { details: { step, seconds } });
   }
 }
 
-export class SignalTimeoutError extends FirestepError {
+export class SignalTimeoutError extends FirestepError<"SIGNAL_TIMEOUT"> {
   constructor(name: string, seconds: number) {
     super("SIGNAL_TIMEOUT", `No signal "${name}" arrived within ${seconds} s.`, { details: { signal: name, seconds } });
   }
 }
 
-export class StepTimeoutError extends FirestepError {
+export class StepTimeoutError extends FirestepError<"STEP_TIMEOUT"> {
   constructor(step: string, seconds: number) {
     super("STEP_TIMEOUT", `Step "${step}" did not finish within ${seconds} s (its timeoutSeconds).`, { details: { step, seconds } });
   }
 }
 
-export class DeadlineExceededError extends FirestepError {
+export class DeadlineExceededError extends FirestepError<"DEADLINE_EXCEEDED"> {
   constructor(flowId: string, deadline: number) {
     super("DEADLINE_EXCEEDED", `Flow "${flowId}" passed its deadline (${new Date(deadline).toISOString()}) before finishing.`, { details: { flowId } });
   }
 }
 
-export class InterruptSwallowedError extends FirestepError {
+export class InterruptSwallowedError extends FirestepError<"INTERRUPT_SWALLOWED"> {
   constructor(step: string) {
     super(
       "INTERRUPT_SWALLOWED",
@@ -252,7 +253,7 @@ export class InterruptSwallowedError extends FirestepError {
   }
 }
 
-export class NonDeterminismError extends FirestepError {
+export class NonDeterminismError extends FirestepError<"NON_DETERMINISM"> {
   constructor(flowId: string, callIndex: number, expected: string, found: string) {
     super(
       "NON_DETERMINISM",
@@ -263,13 +264,13 @@ export class NonDeterminismError extends FirestepError {
   }
 }
 
-export class FlowCancelledError extends FirestepError {
+export class FlowCancelledError extends FirestepError<"FLOW_CANCELLED"> {
   constructor(flowId: string, reason?: string) {
     super("FLOW_CANCELLED", `Flow "${flowId}" was cancelled${reason ? `: ${reason}` : ""}.`, { details: { flowId } });
   }
 }
 
-export class CorruptRecordError extends FirestepError {
+export class CorruptRecordError extends FirestepError<"CORRUPT_RECORD"> {
   constructor(flowId: string, where: string, issues: string) {
     super(
       "CORRUPT_RECORD",
@@ -279,34 +280,34 @@ export class CorruptRecordError extends FirestepError {
   }
 }
 
-export class StoreUnavailableError extends FirestepError {
+export class StoreUnavailableError extends FirestepError<"STORE_UNAVAILABLE"> {
   constructor(message: string, options?: { cause?: unknown }) {
     super("STORE_UNAVAILABLE", message, options);
   }
 }
 
 /** Enqueueing a wake-up failed for good; the caller's delivery should fail so it is retried. */
-export class QueueUnavailableError extends FirestepError {
+export class QueueUnavailableError extends FirestepError<"QUEUE_UNAVAILABLE"> {
   constructor(message: string, options?: { cause?: unknown }) {
     super("QUEUE_UNAVAILABLE", message, options);
   }
 }
 
 /** A request or task came without valid credentials. */
-export class UnauthenticatedError extends FirestepError {
+export class UnauthenticatedError extends FirestepError<"UNAUTHENTICATED"> {
   constructor(message: string) {
     super("UNAUTHENTICATED", message);
   }
 }
 
 /** The credentials are valid but do not allow this call. */
-export class PermissionDeniedError extends FirestepError {
+export class PermissionDeniedError extends FirestepError<"PERMISSION_DENIED"> {
   constructor(message: string) {
     super("PERMISSION_DENIED", message);
   }
 }
 
-export class NotConfiguredError extends FirestepError {
+export class NotConfiguredError extends FirestepError<"NOT_CONFIGURED"> {
   constructor(message: string) {
     super("NOT_CONFIGURED", message);
   }

@@ -5,9 +5,19 @@
 import { z } from "zod";
 import { FlowNotRegisteredError, formatIssues, InvalidArgumentError, InvalidInputError, showValue } from "./errors.js";
 import { isWaitSeconds, MAX_WAIT_TEXT } from "./engine/wait-bound.js";
+import type { FlowStatus } from "./schemas.js";
 import type { RetryConfig } from "./engine/retry-policy.js";
 
-export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
+/** Signals a flow accepts, by name, each with the schema its payload must match. */
+export type FlowSignals = Record<string, z.ZodType>;
+/** Queries a flow answers, by name: a handler of the flow's view; `R` is each one's result (it may be a promise). */
+export type FlowQueries<R extends Record<string, unknown> = Record<string, unknown>> = { [K in keyof R]: (view: FlowView) => R[K] };
+
+/**
+ * A flow's definition. `S` (its signals' schemas) and `R` (its queries' results) are kept as declared so
+ * that `signalFlow` and `queryFlow` can check names and payloads and type a query's answer.
+ */
+export interface FlowConfig<I extends z.ZodType, O extends z.ZodType, S extends FlowSignals = FlowSignals, R extends Record<string, unknown> = Record<string, unknown>> {
   name: string;
   input: I;
   output: O;
@@ -16,9 +26,9 @@ export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
   /** Retry policy for this flow's `run` and `runAction` steps that give none. */
   defaultRetryConfig?: RetryConfig;
   /** Signals the flow accepts (`signalFlow`), each with the schema its payload must match. */
-  signals?: Record<string, z.ZodType>;
+  signals?: S;
   /** Read-only views of a running flow (`queryFlow`), computed from its journal without running a step. */
-  queries?: Record<string, (view: FlowView) => unknown>;
+  queries?: FlowQueries<R>;
   /** The flow fails with DEADLINE_EXCEEDED if it has not finished this many seconds after it was scheduled. */
   deadlineSeconds?: number;
   /** Cancel the flows this one started with startChild when it is cancelled (default true). */
@@ -31,35 +41,48 @@ export interface FlowConfig<I extends z.ZodType, O extends z.ZodType> {
 export interface FlowView {
   id: string;
   input: unknown;
-  status: string;
+  status: FlowStatus;
   steps: Record<string, unknown>;
   output?: unknown;
 }
 
+/** A flow's code: takes the parsed input, resolves with what the output schema accepts. */
 export type FlowFn<I extends z.ZodType, O extends z.ZodType> = (input: z.output<I>) => Promise<z.input<O>>;
 
 const FLOW = Symbol.for("firestep.flow");
 
 /** A durable flow: its schemas and code. Runs unchanged on every backend. */
-export interface Flow<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+export interface Flow<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType, S extends FlowSignals = FlowSignals, R extends Record<string, unknown> = Record<string, unknown>> {
   readonly [FLOW]: true;
   readonly name: string;
   readonly version?: string;
   readonly inputSchema: I;
   readonly outputSchema: O;
   readonly defaultRetryConfig?: RetryConfig;
-  readonly signals?: Record<string, z.ZodType>;
-  readonly queries?: Record<string, (view: FlowView) => unknown>;
+  readonly signals?: S;
+  readonly queries?: FlowQueries<R>;
   readonly deadlineSeconds?: number;
   readonly cancelChildren: boolean;
   readonly concurrencyKey?: { key: (input: never) => string; limit: number };
   readonly fn: FlowFn<I, O>;
 }
 
-export type FlowInput<F> = F extends Flow<infer I, z.ZodType> ? z.input<I> : never;
-export type FlowOutput<F> = F extends Flow<z.ZodType, infer O> ? z.output<O> : never;
 /** Anything that carries a flow: a `Flow`, or a deployable function with the flow attached. */
 export type FlowRef<F extends Flow = Flow> = F | { readonly flow: F };
+/** The flow a `FlowRef` carries. */
+export type FlowOf<R> = R extends Flow ? R : R extends { readonly flow: infer F extends Flow } ? F : never;
+/** What a caller passes as the input of a flow (or of a function that carries one): its input schema's input type. */
+export type FlowInput<R> = z.input<FlowOf<R>["inputSchema"]>;
+/** What a finished flow (or a function that carries one) gives back: its output schema's output type. */
+export type FlowOutput<R> = z.output<FlowOf<R>["outputSchema"]>;
+/** The names of the signals a flow declares (any string for a flow whose signals are not known). */
+export type SignalName<R> = keyof NonNullable<FlowOf<R>["signals"]> & string;
+/** The payload `signalFlow` takes for signal `N` of a flow: its schema's input type. */
+export type SignalPayload<R, N extends SignalName<R>> = z.input<NonNullable<FlowOf<R>["signals"]>[N]>;
+/** The names of the queries a flow declares (any string for a flow whose queries are not known). */
+export type QueryName<R> = keyof NonNullable<FlowOf<R>["queries"]> & string;
+/** What `queryFlow` answers for query `N` of a flow: its handler's (awaited) result. */
+export type QueryResult<R, N extends QueryName<R>> = Awaited<ReturnType<NonNullable<FlowOf<R>["queries"]>[N]>>;
 
 /** Flows by name, then by version ("" for none), in the order defined: the last defined is the current one. */
 const registry = new Map<string, Map<string, Flow>>();
@@ -67,13 +90,16 @@ const registry = new Map<string, Map<string, Flow>>();
 export const FLOW_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 /** Defines a flow and registers it by name in this process. */
-export function defineFlow<I extends z.ZodType, O extends z.ZodType>(config: FlowConfig<I, O>, fn: FlowFn<I, O>): Flow<I, O> {
+export function defineFlow<I extends z.ZodType, O extends z.ZodType, S extends FlowSignals = {}, R extends Record<string, unknown> = {}>(
+  config: FlowConfig<I, O, S, R>,
+  fn: FlowFn<I, O>,
+): Flow<I, O, S, R> {
   if (!FLOW_NAME_PATTERN.test(config.name)) {
     throw new InvalidArgumentError(
       `Flow name "${config.name}" is not allowed: use a letter, then up to 62 letters, digits, "-" or "_" (it names a Cloud Function and a task queue).`,
     );
   }
-  const flow: Flow<I, O> = {
+  const flow: Flow<I, O, S, R> = {
     [FLOW]: true,
     name: config.name,
     ...(config.version ? { version: config.version } : {}),

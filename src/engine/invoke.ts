@@ -30,6 +30,9 @@ export type Outcome =
   /** A cancelled flow's compensations ran (those that failed are in `failures`). */
   | (OutcomeBase & { kind: "compensated"; failures: number });
 
+/** How one invocation of a flow ended. */
+export type OutcomeKind = Outcome["kind"];
+
 export interface Invocation {
   readonly context: InvocationContext;
   readonly outcome: Promise<Outcome>;

@@ -17,10 +17,11 @@ registerBackend({
 
 export { onScheduledFlow, DEFAULT_FUNCTION_OPTIONS, type ScheduledFlowConfig, type ScheduledFlowFunction } from "./on-scheduled-flow.js";
 export { createFirebaseRuntime, queueForFlow, type FirebaseRuntimeOptions } from "./firebase-runtime.js";
-export { createFirestoreStore } from "./firestore-store.js";
-export { createFunctionsTaskQueue, type FunctionsTaskQueueOptions } from "./functions-task-queue.js";
+export { createFirestoreStore, type FirestoreStoreOptions, type FirestoreStoreStats } from "./firestore-store.js";
+export { createFunctionsTaskQueue, type FunctionsTaskQueueOptions, type FunctionsLike } from "./functions-task-queue.js";
+export type { EnqueueRetryOptions } from "./task-ids.js";
 export { createCloudTasksQueue, type CloudTasksQueueOptions, type CloudTasksClientLike, type CloudTaskRequest } from "./cloud-tasks-queue.js";
-export { createOidcVerifier, OidcVerificationError, type OidcVerifier, type OidcVerifierOptions } from "./oidc-verify.js";
+export { createOidcVerifier, OidcVerificationError, type OidcVerifier, type OidcVerifierOptions, type PublicKeys, type PublicJwk } from "./oidc-verify.js";
 export {
   run, runAction, action, interrupt, sleep, sleepUntil, poll, waitFor, now, uuid, random, InterruptError,
   startChild, awaitFlows, waitForSignal, patched, runMap,

@@ -6,15 +6,25 @@
 import { logger } from "firebase-functions";
 import { onTaskDispatched, type TaskQueueFunction, type TaskQueueOptions } from "firebase-functions/v2/tasks";
 import type { z } from "zod";
-import { defineFlow, type Flow, type FlowConfig, type FlowFn } from "../flow.js";
+import { defineFlow, type Flow, type FlowConfig, type FlowFn, type FlowSignals } from "../flow.js";
 import { getRuntime } from "../runtime/configure.js";
 import { WakeTaskSchema, type WakeTask } from "../schemas.js";
 import { formatIssues } from "../errors.js";
 import { registerFunctionLocation } from "./firebase-runtime.js";
 
-export type ScheduledFlowConfig<I extends z.ZodType, O extends z.ZodType> = FlowConfig<I, O> & TaskQueueOptions;
+export type ScheduledFlowConfig<
+  I extends z.ZodType,
+  O extends z.ZodType,
+  S extends FlowSignals = FlowSignals,
+  R extends Record<string, unknown> = Record<string, unknown>,
+> = FlowConfig<I, O, S, R> & TaskQueueOptions;
 
-export type ScheduledFlowFunction<I extends z.ZodType, O extends z.ZodType> = TaskQueueFunction<WakeTask> & { readonly flow: Flow<I, O> };
+export type ScheduledFlowFunction<
+  I extends z.ZodType,
+  O extends z.ZodType,
+  S extends FlowSignals = FlowSignals,
+  R extends Record<string, unknown> = Record<string, unknown>,
+> = TaskQueueFunction<WakeTask> & { readonly flow: Flow<I, O, S, R> };
 
 /** Defaults for a flow's task function; every one can be overridden in the config. */
 export const DEFAULT_FUNCTION_OPTIONS: TaskQueueOptions = {
@@ -27,11 +37,11 @@ export const DEFAULT_FUNCTION_OPTIONS: TaskQueueOptions = {
 
 const FLOW_CONFIG_KEYS = new Set(["name", "input", "output", "version", "defaultRetryConfig", "signals", "queries", "deadlineSeconds", "cancelChildren", "concurrencyKey"]);
 
-export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType>(
-  config: ScheduledFlowConfig<I, O>,
+export function onScheduledFlow<I extends z.ZodType, O extends z.ZodType, S extends FlowSignals = {}, R extends Record<string, unknown> = {}>(
+  config: ScheduledFlowConfig<I, O, S, R>,
   fn: FlowFn<I, O>,
-): ScheduledFlowFunction<I, O> {
-  const flowConfig = Object.fromEntries(Object.entries(config).filter(([k]) => FLOW_CONFIG_KEYS.has(k))) as unknown as FlowConfig<I, O>;
+): ScheduledFlowFunction<I, O, S, R> {
+  const flowConfig = Object.fromEntries(Object.entries(config).filter(([k]) => FLOW_CONFIG_KEYS.has(k))) as unknown as FlowConfig<I, O, S, R>;
   const functionOptions = Object.fromEntries(Object.entries(config).filter(([k]) => !FLOW_CONFIG_KEYS.has(k))) as TaskQueueOptions;
   const flow = defineFlow(flowConfig, fn);
   const options = withDefaults(functionOptions);

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { ConflictError, FencedError, isFirestepError } from "../errors.js";
 import type { Flow } from "../flow.js";
 import type { InvocationContext, InvocationIO } from "../engine/invocation-context.js";
-import { continueFlow, invokeFlow, type Outcome } from "../engine/invoke.js";
+import { continueFlow, invokeFlow, type Outcome, type OutcomeKind } from "../engine/invoke.js";
 import { afterCheckpoint, applyOutcome, claimRecord, decideDelivery } from "../engine/transitions.js";
 import { isFinished, type FlowRecord, type HistoryEvent, type StepRecord, type WakeTask } from "../schemas.js";
 import { acquireSlot, concurrencyKeyFor, releaseSlot } from "./concurrency-limit.js";
@@ -15,7 +15,7 @@ import { RunnerWriter } from "./runner-writer.js";
 import type { RuntimeCore } from "./runtime-core.js";
 
 export type DeliveryResult =
-  | { result: "ran"; outcome: Outcome["kind"]; record: FlowRecord }
+  | { result: "ran"; outcome: OutcomeKind; record: FlowRecord }
   | { result: "ignored"; why: string }
   | { result: "deferred"; at: number; why: string };
 

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { FlowAlreadyExistsError, FlowNotFoundError, formatIssues, InvalidArgumentError, InvalidPayloadError, isFirestepError, showValue } from "../errors.js";
-import { parseInput, resolveFlow, type Flow, type FlowOutput, type FlowRef } from "../flow.js";
+import { parseInput, resolveFlow, type Flow, type FlowInput, type FlowOutput, type FlowRef, type QueryName, type QueryResult, type SignalName, type SignalPayload } from "../flow.js";
 import { cloneData, storableCopy } from "../json-value.js";
 import { toOperation, type Operation } from "../engine/operation.js";
 import {
@@ -38,7 +38,7 @@ export interface FlowDetails {
 
 export interface FlowRuntime {
   readonly core: RuntimeCore;
-  scheduleFlow<F extends Flow>(flow: FlowRef<F>, input: unknown, delayOrOptions?: number | ScheduleOptions): Promise<Operation<FlowOutput<F>>>;
+  scheduleFlow<F extends Flow>(flow: FlowRef<F>, input: FlowInput<F>, delayOrOptions?: number | ScheduleOptions): Promise<Operation<FlowOutput<F>>>;
   /** `flow` may be undefined for tools that do not load the flow's code: the payload is checked against the stored schema. */
   resumeFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, payload: unknown, options?: ResumeOptions): Promise<Operation<FlowOutput<F>>>;
   getFlowState<F extends Flow>(flow: FlowRef<F>, flowId: string): Promise<Operation<FlowOutput<F>>>;
@@ -46,19 +46,19 @@ export interface FlowRuntime {
   getFlow(flowId: string): Promise<FlowDetails>;
   listFlows(query?: ListQuery): Promise<ListPage>;
   getFlowHistory(flow: FlowRef | undefined, flowId: string): Promise<HistoryEvent[]>;
-  pauseFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
-  continueFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
-  cancelFlow(flow: FlowRef | undefined, flowId: string, reason?: string): Promise<Operation>;
-  retryFlow(flow: FlowRef | undefined, flowId: string): Promise<Operation>;
+  pauseFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string): Promise<Operation<FlowOutput<F>>>;
+  continueFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string): Promise<Operation<FlowOutput<F>>>;
+  cancelFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, reason?: string): Promise<Operation<FlowOutput<F>>>;
+  retryFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string): Promise<Operation<FlowOutput<F>>>;
   deleteFlow(flow: FlowRef | undefined, flowId: string): Promise<void>;
   /**
    * Sends a signal the flow declared (`signals` in its config); the payload is checked against its schema.
    * `flow` may be undefined for tools that know only the id: the definition is then the one the runtime
    * runs the stored flow with (its name and version, from the runtime's flows or this process).
    */
-  signalFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, name: string, payload: unknown): Promise<Operation<FlowOutput<F>>>;
+  signalFlow<F extends Flow, N extends SignalName<F>>(flow: FlowRef<F> | undefined, flowId: string, name: N, payload: SignalPayload<F, N>): Promise<Operation<FlowOutput<F>>>;
   /** Answers a query the flow declared (`queries` in its config) from its stored journal, without running a step. `flow` as for signalFlow. */
-  queryFlow<F extends Flow>(flow: FlowRef<F> | undefined, flowId: string, name: string): Promise<unknown>;
+  queryFlow<F extends Flow, N extends QueryName<F>>(flow: FlowRef<F> | undefined, flowId: string, name: N): Promise<QueryResult<F, N>>;
   /** Handles one wake-up task (called by the queue). */
   deliver(task: WakeTask, meta?: DeliveryMeta): Promise<DeliveryResult>;
   subscribe(listener: FlowEventListener): () => void;
@@ -256,7 +256,7 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       return toOperation(stored);
     },
 
-    async queryFlow(flowRef, flowId, name) {
+    async queryFlow<F extends Flow, N extends QueryName<F>>(flowRef: FlowRef<F> | undefined, flowId: string, name: N): Promise<QueryResult<F, N>> {
       checkFlowId(flowId);
       const given = flowRef ? resolveFlow(flowRef) : undefined;
       if (given) queryHandler(given, name); // an undeclared query is refused before any read
@@ -267,7 +267,8 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       const steps: Record<string, unknown> = {};
       for (const st of loaded.steps) if (st.ok && st.kind !== "compensate") steps[st.key] = cloneData(st.value);
       const r = loaded.record;
-      return handler({ id: r.id, input: r.input, status: r.status, steps, ...(r.output ? { output: r.output.value } : {}) });
+      // The handler is the one the flow's type declares under `name`, so its result is QueryResult<F, N>.
+      return (await handler({ id: r.id, input: r.input, status: r.status, steps, ...(r.output ? { output: r.output.value } : {}) })) as QueryResult<F, N>;
     },
 
     // App-level calls a flow makes (scheduleFlow before waitFor, as the Genkit doc shows) reach this runtime.

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineFlow, interrupt, run, sleep, waitForSignal, type FlowRecord, type StepRecord } from "../../src/index.js";
+import { defineFlow, interrupt, run, sleep, waitForSignal, type Flow, type FlowRecord, type StepRecord } from "../../src/index.js";
 import { FlowRecordSchema, StepRecordSchema } from "../../src/schemas.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
 import { createTestRuntime } from "../../src/testing/index.js";
@@ -87,7 +87,7 @@ describe("saved journals replay with today's code", async () => {
       let op = await h.settle();
       if (fixture.finish.resume !== undefined) op = await h.resume(fixture.finish.resume);
       for (const sig of fixture.finish.signals ?? []) {
-        await t.runtime.signalFlow(flow as never, record.id, "note", sig);
+        await t.runtime.signalFlow(flow as Flow, record.id, "note", sig);
         op = await h.settle();
       }
       expect(op.result).toEqual({ response: fixture.expected });

@@ -101,7 +101,9 @@ const cyclic = () => {
 
 const CASES: Case[] = [
   // Scheduling
+  // @ts-expect-error the types refuse it too; this pins the runtime's refusal for an untyped caller
   { name: "schedule: input fails the flow's schema", code: "INVALID_INPUT", act: (e) => refusal(e.rt.scheduleFlow(greet, { name: 42 })) },
+  // @ts-expect-error the types refuse it too; this pins the runtime's refusal for an untyped caller
   { name: "schedule: input missing", code: "INVALID_INPUT", act: (e) => refusal(e.rt.scheduleFlow(greet, undefined)) },
   { name: "schedule: input holds a BigInt", code: "UNSTORABLE_VALUE", act: (e) => refusal(e.rt.scheduleFlow(anything, { n: 10n })) },
   { name: "schedule: input over the store's size limit", code: "VALUE_TOO_LARGE", act: (e) => refusal(e.rt.scheduleFlow(anything, { big })) },
