@@ -68,6 +68,11 @@ export const FlowRecordSchema = z.object({
   deadlineAt: z.number().optional(),
   /** Set on a cancelled flow whose compensations have not run yet. */
   compensating: z.boolean().optional(),
+  /**
+   * Whether a stored step has an undo (a compensation). False from creation until one has; absent on a
+   * record written before it was kept, when it is unknown. A cancel needs a delivery to run undos only if true or unknown.
+   */
+  undoable: z.boolean().optional(),
   /** Flows (by id) that wait for this one and are woken when it finishes. */
   waiters: z.array(z.string()).optional(),
   createdAt: z.number(),
@@ -100,6 +105,8 @@ export const StepRecordSchema = z.object({
   endedAt: z.number(),
   /** "fallback" when the value came from the step's fallback after it failed for good. */
   via: z.literal("fallback").optional(),
+  /** Set when the step was run with a compensation, which a cancel or a failure later runs. */
+  undo: z.literal(true).optional(),
 });
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 

@@ -248,6 +248,7 @@ function completeStep<T>(x: Execution<T>, value: T, via: "fallback" | undefined)
   const fields: Omit<StepRecord, "seq"> = { call, key, name, kind: x.kind, ok: true, attempts: attempt, startedAt, endedAt };
   if (stored !== undefined) fields.value = stored;
   if (via) fields.via = via;
+  if (opts.compensate) fields.undo = true;
   const step = ctx.newStep(fields);
   if (ctx.progress[key]) delete ctx.progress[key];
   const completed: Omit<HistoryEvent, "at"> & { at: number } = { at: endedAt, type: "step.completed", step: key, attempt, durationMs: endedAt - startedAt };

@@ -27,6 +27,7 @@ export function newFlowRecord(args: { id: string; flowName: string; version?: st
     rev: 0,
     epoch: 0,
     stepCount: 0,
+    undoable: false,
     progress: {},
     createdAt: args.now,
     updatedAt: args.now,
@@ -81,8 +82,8 @@ export function claimRecord(r: FlowRecord, owner: string, now: number, leaseMs: 
   };
 }
 
-/** The record after `steps` more journal entries were stored by the runner at `epoch`. */
-export function afterCheckpoint(r: FlowRecord, added: number, now: number, leaseMs: number): FlowRecord {
+/** The record after `added` more journal entries were stored by the runner; `undo` when one of them has a compensation. */
+export function afterCheckpoint(r: FlowRecord, added: number, now: number, leaseMs: number, undo = false): FlowRecord {
   // Runs once per step. Fields set after the copy, not inside the literal: overriding them there made this
   // machine's V8 take three times as long (1.1 µs against 0.4 µs for a 14-field record).
   const next: FlowRecord = { ...r };
@@ -90,6 +91,7 @@ export function afterCheckpoint(r: FlowRecord, added: number, now: number, lease
   next.stepCount = r.stepCount + added;
   next.updatedAt = now;
   if (r.lease) next.lease = { owner: r.lease.owner, until: now + leaseMs };
+  if (undo && r.undoable === false) next.undoable = true;
   return next;
 }
 
@@ -113,6 +115,7 @@ export function applyOutcome(r: FlowRecord, outcome: Exclude<Outcome, { kind: "s
   };
   delete base.lease;
   delete base.wakeAt;
+  if (r.undoable === false && outcome.steps.some((s) => s.undo)) base.undoable = true;
   if (Object.keys(inbox).length) base.inbox = inbox;
   else delete base.inbox;
   if (r.status === "cancelled") return { ...base, status: "cancelled", ...(r.compensating ? { compensating: true, wakeAt: now } : {}) };
@@ -231,9 +234,10 @@ export function cancelRecord(r: FlowRecord, now: number, reason?: string): FlowR
   delete next.wakeAt;
   delete next.pausedFrom;
   delete next.lease;
-  // A flow that ran steps may have compensations to run: one more delivery replays it to find and run them.
-  // So may one that is running: the step under way is stored when it finishes, its undo with it.
-  if (r.stepCount > 0 || r.status === "running") {
+  // A flow with a stored step that has an undo (or a record too old to say) needs one more delivery, which
+  // replays it to find and run its compensations. So may one that is running: the step under way is stored
+  // when it finishes, its undo with it. Any other has nothing to undo, and is finished and deletable at once.
+  if ((r.stepCount > 0 && r.undoable !== false) || r.status === "running") {
     next.compensating = true;
     next.wakeAt = now;
     if (r.status === "running" && r.lease) next.lease = r.lease;

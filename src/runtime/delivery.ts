@@ -110,7 +110,7 @@ async function runClaimed(core: RuntimeCore, flow: Flow, claimed: FlowRecord, jo
     hasListeners: () => core.hasListeners,
     startFlow: (flowName, input, options) => core.startFlow(flowName, input, options),
     checkpoint: (steps, events, valueBytes) =>
-      writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs), { steps, events }, onCheckpointError, valueBytes),
+      writer.write((r) => afterCheckpoint(r, steps.length, core.clock.now(), core.leaseMs, steps.some((s) => s.undo === true)), { steps, events }, onCheckpointError, valueBytes),
   };
   const invocation = warm ? continueFlow(warm, writer.record, io) : invokeFlow(flow, writer.record, journal, io, mode);
   if (warm) core.metrics.count("invocations_continued_total", { flow: flow.name });

@@ -1,8 +1,10 @@
 /**
  * Journals written by earlier code, kept under test/fixtures/journals, must replay with today's code:
  * a refactor of the engine or of the stored shapes cannot strand flows already in flight.
- * Regenerate (only when a change is meant to break old journals) with:
+ * Write the fixtures that are missing (a new one, by today's code) with:
  *   FIRESTEP_WRITE_FIXTURES=1 npx vitest run test/engine/saved-journals.test.ts
+ * and rewrite them all (only when a change is meant to break old journals) with FIRESTEP_WRITE_FIXTURES=all.
+ * The older files are kept as written: they are the records of flows in flight when later code shipped.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,6 +38,12 @@ const signals = defineFlow({ name: "fixtureSignals", version: "1", input: z.void
   return [a, b];
 });
 
+const booking = defineFlow({ name: "fixtureBooking", version: "1", input: z.void(), output: z.string() }, async () => {
+  const ref = await run({ name: "book", compensate: () => undefined }, () => "B-1");
+  const { ok } = await interrupt("confirm", z.object({ ok: z.boolean() }));
+  return `${ref}:${ok}`;
+});
+
 interface Fixture {
   description: string;
   record: FlowRecord;
@@ -45,11 +53,12 @@ interface Fixture {
   expected: unknown;
 }
 
-const flows = { fixtureOrder: order, fixtureRetry: retrying, fixtureSignals: signals } as const;
+const flows = { fixtureOrder: order, fixtureRetry: retrying, fixtureSignals: signals, fixtureBooking: booking } as const;
 
-async function writeFixtures(): Promise<void> {
+async function writeFixtures(all: boolean): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const make = async (file: string, description: string, flow: (typeof flows)[keyof typeof flows], input: unknown, prepare: (t: ReturnType<typeof createTestRuntime>, id: string) => Promise<void>, finish: Fixture["finish"], expected: unknown) => {
+    if (!all && existsSync(join(dir, file))) return;
     const t = createTestRuntime({ start: Date.parse("2026-11-21T10:00:00Z") });
     const h = await t.start(flow as never, input as never);
     await t.runtime.idle();
@@ -64,13 +73,15 @@ async function writeFixtures(): Promise<void> {
   await make("order-sleeping-after-resume.json", "fixtureOrder resumed and sleeping in cool-off", order, { id: "o-8" }, async (t, id) => void (await t.runtime.resumeFlow(order, id, { ok: false })), {}, "o-8:1250:false:0nullfalse");
   await make("retry-waiting-for-second-attempt.json", "fixtureRetry after a failed first attempt of flaky", retrying, undefined, async () => {}, {}, 3);
   await make("signals-one-taken.json", "fixtureSignals with one signal taken, waiting for the second", signals, undefined, async (t, id) => void (await t.runtime.signalFlow(signals, id, "note", "first")), { signals: ["second"] }, ["first", "second"]);
+  await make("booking-undoable-blocked-on-interrupt.json", "fixtureBooking after a step with an undo, blocked on the confirm interrupt", booking, undefined, async () => {}, { resume: { ok: true } }, "B-1:true");
 }
 
 describe("saved journals replay with today's code", async () => {
-  if (process.env.FIRESTEP_WRITE_FIXTURES === "1") await writeFixtures();
+  const write = process.env.FIRESTEP_WRITE_FIXTURES;
+  if (write === "1" || write === "all") await writeFixtures(write === "all");
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : [];
 
-  it("has fixtures to replay", () => expect(files.length, `no fixtures in ${dir}: regenerate them as the header of this file says`).toBeGreaterThanOrEqual(4));
+  it("has fixtures to replay", () => expect(files.length, `no fixtures in ${dir}: regenerate them as the header of this file says`).toBeGreaterThanOrEqual(5));
 
   for (const file of files) {
     it(`finishes ${file}`, async () => {

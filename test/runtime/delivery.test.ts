@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createEmbeddedRuntime, createRuntime, defineFlow, interrupt, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
+import { cancelRecord } from "../../src/engine/transitions.js";
 import { createFakeClock } from "../../src/testing/index.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
 
@@ -227,6 +228,37 @@ describe("delivery", () => {
       expect(undo).toEqual(["unbook"]);
       await t.runtime.deleteFlow(flow, h.id);
       await expect(t.runtime.getFlow(h.id)).rejects.toMatchObject({ code: "FLOW_NOT_FOUND" });
+    });
+
+    it("a cancelled flow none of whose steps has an undo is finished at once, and deletable with no process running its code", async () => {
+      const flow = defineFlow({ name: "cancelNoUndo", input: z.void(), output: z.number() }, async () => {
+        await run("book", () => 1);
+        return interrupt("ask", z.number());
+      });
+      t = createTestRuntime();
+      const h = await t.start(flow, undefined);
+      await h.settle();
+      expect(await h.record()).toMatchObject({ stepCount: 1, undoable: false });
+      await t.runtime.cancelFlow(flow, h.id);
+      expect((await h.record()).compensating).toBeUndefined();
+      await t.runtime.deleteFlow(flow, h.id);
+      await expect(t.runtime.getFlow(h.id)).rejects.toMatchObject({ code: "FLOW_NOT_FOUND" });
+    });
+
+    it("a step with an undo marks the flow undoable; a record from before that was kept is treated as one", async () => {
+      const flow = defineFlow({ name: "cancelOldRecord", input: z.void(), output: z.number() }, async () => {
+        await run({ name: "book", compensate: () => undefined }, () => 1);
+        return interrupt("ask", z.number());
+      });
+      t = createTestRuntime();
+      const h = await t.start(flow, undefined);
+      await h.settle();
+      expect(await h.record()).toMatchObject({ undoable: true });
+      expect((await t.runtime.core.store.load(h.id))!.steps[0]).toMatchObject({ key: "book", undo: true });
+
+      const unknown = { ...(await h.record()) };
+      delete unknown.undoable;
+      expect(cancelRecord(unknown, t.clock.now())).toMatchObject({ compensating: true });
     });
   });
 });
