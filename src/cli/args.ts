@@ -4,8 +4,8 @@
  * InvalidArgumentError, which the CLI reports as a usage error (exit 2).
  */
 import { InvalidArgumentError } from "../errors.js";
-import { FLOW_ID_PATTERN, FLOW_ID_RULE } from "../runtime/call-options.js";
-import { FLOW_STATUSES, type FlowStatus } from "../schemas.js";
+import { FLOW_ID_PATTERN, FLOW_ID_RULE, parseStatusList } from "../runtime/call-options.js";
+import type { FlowStatus } from "../schemas.js";
 import { BOOLEAN_FLAGS, COMMANDS, STORE_FLAGS, type CommandSpec, type FlagSpec } from "./command-specs.js";
 
 export interface ParsedArgs {
@@ -140,14 +140,7 @@ export function flowIdFlag(args: ParsedArgs): string | undefined {
 /** --status: one status or a comma-separated list of them, as GET /flows?status= takes; undefined when not given. */
 export function statusFlag(args: ParsedArgs): FlowStatus | FlowStatus[] | undefined {
   const text = flag(args, "status");
-  if (text === undefined) return undefined;
-  const statuses = text.split(",").map((s) => s.trim());
-  for (const s of statuses) {
-    if (!(FLOW_STATUSES as readonly string[]).includes(s)) {
-      throw new InvalidArgumentError(`--status takes one or more of ${FLOW_STATUSES.join(", ")}, separated by commas; got ${JSON.stringify(s)}${statuses.length > 1 ? ` in ${JSON.stringify(text)}` : ""}.`);
-    }
-  }
-  return statuses.length === 1 ? (statuses[0] as FlowStatus) : (statuses as FlowStatus[]);
+  return text === undefined ? undefined : parseStatusList(text, "--status");
 }
 
 /** A whole-number flag within bounds, or undefined when not given. */

@@ -194,7 +194,7 @@ export function signalInboxKey(name: string, seq: number): string {
 /** True when `key` holds a signal named exactly `name`: a prefix test would hand "order" the signals of "order:cancel". */
 export function isSignalInboxKey(key: string, name: string): boolean {
   const prefix = `signal:${name}:`;
-  return key.length === prefix.length + 10 && key.startsWith(prefix) && /^\d{10}$/.test(key.slice(prefix.length));
+  return key.startsWith(prefix) && /^\d{10}$/.test(key.slice(prefix.length));
 }
 
 export function pauseRecord(r: FlowRecord, now: number): FlowRecord {

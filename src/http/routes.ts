@@ -8,7 +8,7 @@ import { toOperation, type Operation } from "../engine/operation.js";
 import type { FlowRuntime, ScheduleOptions } from "../runtime/runtime.js";
 import { jsonQueryResult } from "../runtime/query-result.js";
 import type { ListQuery } from "../ports.js";
-import { FLOW_STATUSES, type FlowStatus } from "../schemas.js";
+import { parseStatusList } from "../runtime/call-options.js";
 import { describeDefinition } from "./flow-definition.js";
 import { objectBody } from "./request-body.js";
 import { withoutStacks } from "./responses.js";
@@ -155,12 +155,9 @@ function listQuery(q: URLSearchParams): ListQuery {
   const flow = q.get("flow");
   if (flow === "") throw new InvalidArgumentError(`flow needs a flow name; got an empty one. Leave flow out to list every flow name.`);
   if (flow !== null) query.flowName = flow;
-  const statuses = q.getAll("status").flatMap((s) => s.split(",")).map((s) => s.trim());
-  for (const s of statuses) {
-    if (s === "") throw new InvalidArgumentError(`status needs one or more of ${FLOW_STATUSES.join(", ")}, separated by commas; got an empty one. Leave status out to list every status.`);
-    if (!(FLOW_STATUSES as readonly string[]).includes(s)) throw new InvalidArgumentError(`status "${s}" is not one of ${FLOW_STATUSES.join(", ")}.`);
-  }
-  if (statuses.length) query.status = statuses.length === 1 ? (statuses[0] as FlowStatus) : (statuses as FlowStatus[]);
+  // Repeated (status=a&status=b) or comma-separated, the same list.
+  const statuses = q.getAll("status");
+  if (statuses.length) query.status = parseStatusList(statuses.join(","), "status");
   const limit = q.get("limit");
   if (limit !== null) {
     if (!/^\d+$/.test(limit)) throw new InvalidArgumentError(`limit must be a whole number from 1 to 1000; got "${limit}".`);

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { InvalidArgumentError, showValue } from "../errors.js";
 import { isWaitSeconds, MAX_WAIT_SECONDS, MAX_WAIT_TEXT } from "../engine/wait-bound.js";
 import type { ListQuery } from "../ports.js";
-import { FLOW_STATUSES, FlowStatusSchema } from "../schemas.js";
+import { FLOW_STATUSES, FlowStatusSchema, type FlowStatus } from "../schemas.js";
 
 export const FLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** FLOW_ID_PATTERN as messages say it. */
@@ -86,6 +86,21 @@ export function parseListQuery(query: unknown): ListQuery {
 export function parseCancelReason(reason: unknown): string | undefined {
   if (reason !== undefined && typeof reason !== "string") throw badOption("cancelFlow", "reason", reason);
   return reason;
+}
+
+/**
+ * A comma-separated list of statuses, as `GET /flows?status=` and `firestep list --status` take it. An
+ * empty item is refused like an unknown one: dropping it would list every status. `what` names the parameter.
+ */
+export function parseStatusList(text: string, what: string): FlowStatus | FlowStatus[] {
+  const statuses = text.split(",").map((s) => s.trim());
+  for (const s of statuses) {
+    if (!(FLOW_STATUSES as readonly string[]).includes(s)) {
+      const got = s === "" ? "an empty one" : JSON.stringify(s);
+      throw new InvalidArgumentError(`${what} takes one or more of ${FLOW_STATUSES.join(", ")}, separated by commas; got ${got}${statuses.length > 1 ? ` in ${JSON.stringify(text)}` : ""}.`);
+    }
+  }
+  return statuses.length === 1 ? (statuses[0] as FlowStatus) : (statuses as FlowStatus[]);
 }
 
 function parseOptions<S extends z.ZodObject>(call: string, schema: S, value: unknown): z.output<S> {

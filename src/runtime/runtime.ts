@@ -220,9 +220,9 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
 
     async retryFlow(flowRef, flowId) {
       const r = await mustGet(flowId, flowRef);
-      const loaded = await store.load(flowId);
       const next = await refusedFor(flowId, async () => retryRecord(r, clock.now()));
-      const plan = retryPlan(loaded?.steps ?? []);
+      // The journal is read only for a retry that goes ahead; a change since `r` fails the commit below.
+      const plan = retryPlan((await store.load(flowId))?.steps ?? []);
       const stored = await store.commit(flowId, {
         expectRev: r.rev,
         record: { ...next, stepCount: plan.truncateFrom === undefined ? r.stepCount : plan.kept },

@@ -425,8 +425,8 @@ describe("errors", () => {
     await call("POST", "/flows/httpGreet", { input: { name: "x" }, delaySeconds: 60 });
     for (const [path, says] of [
       ["/flows?flow=", "flow needs a flow name"],
-      ["/flows?status=", "status needs one or more of"],
-      ["/flows?status=failed,", "status needs one or more of"],
+      ["/flows?status=", "status takes one or more of"],
+      ["/flows?status=failed,", "got an empty one in"],
       ["/flows?stauts=failed", 'does not take "stauts"'],
     ]) {
       const r = await call("GET", path);
