@@ -204,8 +204,9 @@ export function createRuntime(options: RuntimeOptions): FlowRuntime {
       const stored = await transition(flowId, flowRef, continueRecord, "flow.continued");
       await afterOutcome(core, stored);
       if (stored.status === "scheduled") await core.enqueue(stored, stored.wakeAt ?? clock.now(), "continue");
-      // Still held by its runner: should that runner be gone, the flow is taken over when the lease ends.
-      if (stored.status === "running" && stored.lease) await core.enqueue(stored, stored.lease.until, "lease");
+      // Still held by its runner: the delivery finds the lease and watches it, as for any flow that is
+      // running, so the flow is taken over should that runner be gone.
+      if (stored.status === "running") await core.enqueue(stored, clock.now(), "continue");
       return toOperation(stored);
     },
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createEmbeddedRuntime, createRuntime, defineFlow, interrupt, run, sleep, type FlowStore, type QueuedTask } from "../../src/index.js";
 import { createMemoryStore } from "../../src/stores/memory-store.js";
-import { cancelRecord } from "../../src/engine/transitions.js";
+import { cancelRecord, newFlowRecord } from "../../src/engine/transitions.js";
 import { createFakeClock } from "../../src/testing/index.js";
 import { createTestRuntime, type TestRuntime } from "../../src/testing/index.js";
 
@@ -194,6 +194,27 @@ describe("delivery", () => {
       await t.runtime.idle();
       expect(await h.record()).toMatchObject({ status: "succeeded", finishedAt: at });
       expect(ran).toEqual(["slow", "next"]);
+    });
+
+    it("a flow continued while a runner that has since died holds it is taken over once that runner's lease ends", async () => {
+      const ran: string[] = [];
+      const flow = defineFlow({ name: "continueDeadRunner", input: z.void(), output: z.string() }, async () => {
+        await run("only", () => void ran.push("only"));
+        return "done";
+      });
+      t = createTestRuntime();
+      const now = t.clock.now();
+      // Paused while a runner of another process ran it; that process is gone, its lease still runs 60 s.
+      const paused = { ...newFlowRecord({ id: "orphan-1", flowName: flow.name, input: undefined, now, startAt: now }), status: "paused" as const, pausedFrom: "scheduled" as const, epoch: 1, lease: { owner: "gone", until: now + 60_000 } };
+      await t.store.create(paused);
+      await t.runtime.continueFlow(flow, "orphan-1");
+      expect(await t.store.get("orphan-1")).toMatchObject({ status: "running", lease: { owner: "gone" } });
+      await t.runtime.idle();
+      expect(ran).toEqual([]);
+      const op = await t.handle(flow, "orphan-1").settle();
+      expect(op.result).toEqual({ response: "done" });
+      expect(ran).toEqual(["only"]);
+      expect((await t.store.get("orphan-1"))!.finishedAt).toBeGreaterThanOrEqual(now + 60_000);
     });
 
     it("cancelling a flow while its first step runs undoes that step once it is stored", async () => {
